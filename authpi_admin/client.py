@@ -1,0 +1,85 @@
+"""The facade: :class:`AuthPIAdmin`, the one object user code creates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .errors import ConfigurationError
+from .generated.root import AccountRoot
+from .http_client import DEFAULT_TIMEOUT, HttpClient, RetryConfig, TokenRefresher, validate_path_segment
+
+__all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
+
+DEFAULT_BASE_URL = "https://api.authpi.dev"
+
+
+class AuthPIAdmin(AccountRoot):
+    """An async client for the AuthPI Core API, scoped to one account.
+
+    Authenticate with an ``api_key``, or with an ``access_token`` plus the ``account_id`` it acts on
+    (optionally with ``on_token_expired`` to refresh it on 401). Account-level resources hang off this
+    object (``admin.issuers``, ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)``
+    scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        access_token: str | None = None,
+        on_token_expired: TokenRefresher | None = None,
+        account_id: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        default_headers: Mapping[str, str] | None = None,
+        retries: bool | Mapping[str, Any] | RetryConfig | None = True,
+    ) -> None:
+        if not api_key and not access_token:
+            raise ConfigurationError("Either api_key or access_token is required")
+        if api_key and access_token:
+            raise ConfigurationError("Provide either api_key or access_token, not both")
+        if access_token and not account_id:
+            raise ConfigurationError("account_id is required when using access_token")
+        account = validate_path_segment(account_id, "account_id") if account_id else "me"
+        self._client = HttpClient(
+            base_url,
+            api_key=api_key,
+            access_token=access_token,
+            on_token_expired=on_token_expired,
+            http_client=http_client,
+            timeout=timeout,
+            default_headers=default_headers,
+            retries=retries,
+        )
+        self._base_path = f"/v1/accounts/{account}"
+        self.account_id = account_id
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthPIAdmin(base_url={self._client.base_url!r}, account={self._base_path.rsplit('/', 1)[1]!r})"
+        )
+
+    @property
+    def http(self) -> HttpClient:
+        """The transport every call goes through."""
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client; the httpx client is closed too unless it was injected."""
+        await self._client.close()
+
+    async def __aenter__(self) -> AuthPIAdmin:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

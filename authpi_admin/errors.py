@@ -1,0 +1,260 @@
+"""The errors the SDK raises, and the mapping from an HTTP error response to one of them.
+
+Every error the API answers with is an :class:`ApiError`; the subclass tells the status.
+:class:`ConfigurationError` is raised for a bad client set-up, before any request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadGatewayError",
+    "ClosedClientError",
+    "ConfigurationError",
+    "ConflictError",
+    "ForbiddenError",
+    "GatewayTimeoutError",
+    "InternalServerError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PreconditionFailedError",
+    "RateLimitError",
+    "ServerError",
+    "ServiceUnavailableError",
+    "UnexpectedError",
+    "ValidationError",
+    "error_from_response",
+]
+
+# Statuses a client may retry by default when the body does not say otherwise.
+RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+
+# The longest raw body text kept on an error.
+RAW_BODY_LIMIT = 4096
+
+
+class ConfigurationError(Exception):
+    """The client was set up wrongly (for example with no credential); nothing was sent."""
+
+
+class ApiError(Exception):
+    """An error answered by the AuthPI API (or raised in its place by the SDK).
+
+    ``str(error)`` is the human-readable ``error_description``.
+    """
+
+    def __init__(
+        self,
+        *,
+        error: str,
+        error_description: str,
+        status_code: int,
+        retryable: bool = False,
+        reference: str | None = None,
+        raw_body: str | None = None,
+    ) -> None:
+        super().__init__(error_description)
+        self.error = error
+        self.error_description = error_description
+        self.status_code = status_code
+        self.retryable = retryable
+        self.reference = reference
+        self.raw_body = raw_body
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(error={self.error!r}, status_code={self.status_code}, "
+            f"error_description={self.error_description!r})"
+        )
+
+
+class ValidationError(ApiError):
+    """400 or 422: the request was malformed or failed validation; ``fields`` says where."""
+
+    def __init__(self, *, fields: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields: list[Any] = list(fields) if fields else []
+
+
+class AuthenticationError(ApiError):
+    """401: the credential is missing, wrong or expired."""
+
+
+class ForbiddenError(ApiError):
+    """403: the credential may not do this."""
+
+
+class NotFoundError(ApiError):
+    """404: no such object."""
+
+
+class ConflictError(ApiError):
+    """409: the request conflicts with the current state (a duplicate, or a reused idempotency key)."""
+
+
+class PreconditionFailedError(ApiError):
+    """412: the object changed since it was read; ``current_etag`` is its ETag now."""
+
+    def __init__(self, *, current_etag: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.current_etag = current_etag
+
+
+class RateLimitError(ApiError):
+    """429: too many requests; ``retry_after`` is how many seconds the server asked to wait."""
+
+    def __init__(self, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """A 5xx answer: the server failed."""
+
+
+class InternalServerError(ServerError):
+    """500."""
+
+
+class BadGatewayError(ServerError):
+    """502."""
+
+
+class ServiceUnavailableError(ServerError):
+    """503."""
+
+
+class GatewayTimeoutError(ServerError):
+    """504."""
+
+
+class UnexpectedError(ApiError):
+    """A status the API does not document (for example 418 or 3xx)."""
+
+
+class ClosedClientError(ApiError):
+    """A request was made on a client that has been closed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            error="closed_client",
+            error_description="Cannot make requests after the client has been closed",
+            status_code=0,
+        )
+
+
+class MalformedResponseError(ApiError):
+    """A success answer whose body is not what the API documents (not JSON, or a list without a list).
+
+    ``raw_body`` holds the body as received, cut to 4096 characters. Not retryable: the same request
+    would most likely get the same answer.
+    """
+
+    def __init__(self, *, status_code: int, error_description: str, raw_body: str | None) -> None:
+        super().__init__(
+            error="malformed_response",
+            error_description=error_description,
+            status_code=status_code,
+            raw_body=raw_body[:RAW_BODY_LIMIT] if raw_body is not None else None,
+        )
+
+
+_CLASS_BY_STATUS: dict[int, type[ApiError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    408: ApiError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    422: ValidationError,
+    429: RateLimitError,
+    500: InternalServerError,
+    502: BadGatewayError,
+    503: ServiceUnavailableError,
+    504: GatewayTimeoutError,
+}
+
+
+def _error_class(status_code: int) -> type[ApiError]:
+    known = _CLASS_BY_STATUS.get(status_code)
+    if known is not None:
+        return known
+    if 500 <= status_code <= 599:
+        return ServerError
+    return UnexpectedError
+
+
+def _reason_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return f"HTTP {status_code}"
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _retry_after_seconds(body_value: Any, headers: Mapping[str, str]) -> int | None:
+    """The wait a 429 asks for: the body's ``retry_after``, else an integer ``Retry-After`` header."""
+    if isinstance(body_value, int) and not isinstance(body_value, bool) and body_value >= 0:
+        return body_value
+    header = _header(headers, "retry-after")
+    if header is not None and header.strip().isdigit():
+        return int(header.strip())
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        # Plain dicts are case-sensitive; httpx.Headers is not.
+        for key, candidate in headers.items():
+            if key.lower() == name:
+                return candidate
+    return value
+
+
+def error_from_response(
+    *,
+    status_code: int,
+    body: Any,
+    headers: Mapping[str, str],
+    raw_body: str | None = None,
+) -> ApiError:
+    """Build the typed error for an HTTP error answer.
+
+    ``body`` is the parsed JSON body (anything, or None when it was not JSON); fields the API documents
+    (``error``, ``error_description``, ``reference``, ``retryable``, ``fields``, ``current_etag``,
+    ``retry_after``) are read from it when present and of the right type, and defaulted otherwise.
+    """
+    fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    error = _optional_str(fields.get("error")) or "unknown"
+    description = _optional_str(fields.get("error_description")) or _reason_phrase(status_code)
+    retryable_value = fields.get("retryable")
+    retryable = retryable_value if isinstance(retryable_value, bool) else status_code in RETRYABLE_STATUSES
+    if raw_body is not None and len(raw_body) > RAW_BODY_LIMIT:
+        raw_body = raw_body[:RAW_BODY_LIMIT]
+    common: dict[str, Any] = {
+        "error": error,
+        "error_description": description,
+        "status_code": status_code,
+        "retryable": retryable,
+        "reference": _optional_str(fields.get("reference")),
+        "raw_body": raw_body,
+    }
+    cls = _error_class(status_code)
+    if cls is ValidationError:
+        field_errors = fields.get("fields")
+        return ValidationError(fields=field_errors if isinstance(field_errors, list) else [], **common)
+    if cls is PreconditionFailedError:
+        return PreconditionFailedError(current_etag=_optional_str(fields.get("current_etag")), **common)
+    if cls is RateLimitError:
+        return RateLimitError(retry_after=_retry_after_seconds(fields.get("retry_after"), headers), **common)
+    return cls(**common)

@@ -1,0 +1,35 @@
+"""Cursor pagination: one :class:`Page` of a list, and :func:`auto_paginate` over all of them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+__all__ = ["Page", "auto_paginate"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items, whether more follow, and the cursor that fetches them."""
+
+    data: list[T] = field()
+    has_more: bool = field()
+    next_cursor: str | None = None
+
+
+async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
+    """Yield every item of every page, calling ``fetcher(cursor)`` from ``None`` until the last page.
+
+    Only one page is held at a time, so any number of items streams in flat memory.
+    """
+    cursor: str | None = None
+    while True:
+        page = await fetcher(cursor)
+        for item in page.data:
+            yield item
+        if not page.has_more or page.next_cursor is None:
+            return
+        cursor = page.next_cursor
