@@ -60,9 +60,7 @@ class AuthPIAdmin(AccountRoot):
         self.account_id = account_id
 
     def __repr__(self) -> str:
-        return (
-            f"AuthPIAdmin(base_url={self._client.base_url!r}, account={self._base_path.rsplit('/', 1)[1]!r})"
-        )
+        return f"AuthPIAdmin(base_url={self._client.base_url!r}, account={self._base_path.rsplit('/', 1)[1]!r})"
 
     @property
     def http(self) -> HttpClient:

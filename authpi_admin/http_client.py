@@ -127,9 +127,11 @@ def _strip_private_keys(value: Any) -> Any:
 
 
 def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Caller headers with lower-cased names (so a later layer replaces an earlier one), reserved ones dropped."""
     if not headers:
         return {}
-    return {name: value for name, value in headers.items() if name.lower() not in RESERVED_HEADERS}
+    lowered = ((name.lower(), value) for name, value in headers.items())
+    return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
 def _check_timeout(timeout: float | None, name: str = "timeout") -> None:

@@ -166,9 +166,7 @@ class Reader:
                 spec.id_param = item["param"]
                 spec.mounts.append(f"{mount}/{{{item['param']}}}")
                 doc = f"The {module_of(spec.name).removesuffix('_scope')} with this id."
-                self._owner_accessors(owner).append(
-                    Accessor(item["name"], spec.name, relative, item["param"], doc)
-                )
+                self._owner_accessors(owner).append(Accessor(item["name"], spec.name, relative, item["param"], doc))
                 self._walk(spec.name, f"{mount}/{{{item['param']}}}", tree)
             else:
                 spec.mounts.append(mount)
@@ -215,9 +213,7 @@ class Reader:
         keywords += ["timeout", "headers"]
         body = None
         if "requestBody" in operation:
-            body = Param(
-                "body", "dict[str, Any]", bool(self.resolve(operation["requestBody"]).get("required"))
-            )
+            body = Param("body", "dict[str, Any]", bool(self.resolve(operation["requestBody"]).get("required")))
         kind, returns, model = self._returns(binding, operation)
         return Method(
             name=binding["method"],
@@ -303,9 +299,7 @@ def endpoint_name(method: Method) -> str:
 def signature(method: Method) -> str:
     positional = [f"{name}: str" for name in method.ids]
     if method.body is not None:
-        positional.append(
-            "body: dict[str, Any]" if method.body.required else "body: dict[str, Any] | None = None"
-        )
+        positional.append("body: dict[str, Any]" if method.body.required else "body: dict[str, Any] | None = None")
     positional += [f"{p.name}: {p.annotation} | None = None" for p in method.query]
     keywords = [KEYWORD_DECLARATIONS[k] for k in method.keywords]
     return ", ".join(["self", *positional, "*", *keywords])
@@ -371,9 +365,7 @@ def render_accessors(accessors: list[Accessor]) -> list[str]:
         if accessor.param:
             lines.append(f"    def {accessor.name}(self, {accessor.param}: str) -> {accessor.class_name}:")
             lines.append(f'        """{accessor.doc}"""')
-            lines.append(
-                f'        return {accessor.class_name}(self._client, f"{accessor.path}", {accessor.param})'
-            )
+            lines.append(f'        return {accessor.class_name}(self._client, f"{accessor.path}", {accessor.param})')
         else:
             path = f'f"{accessor.path}"' if "{" in accessor.path else f'"{accessor.path}"'
             lines.append("    @cached_property")
@@ -566,9 +558,7 @@ def render_all(document: dict[str, Any]) -> dict[str, str]:
     files["resources/__init__.py"] = render_package_init(
         "The resource classes.", [(module_of(n), n) for n in resources]
     )
-    files["scopes/__init__.py"] = render_package_init(
-        "The scope classes.", [(module_of(n), n) for n in scopes]
-    )
+    files["scopes/__init__.py"] = render_package_init("The scope classes.", [(module_of(n), n) for n in scopes])
     files["root.py"] = render_root(reader.root_accessors)
     files["models.py"] = render_models(reader)
     files["__init__.py"] = HEADER.replace('"""Generated', '"""The API surface. Generated')
@@ -598,9 +588,7 @@ def ruff_format(files: dict[str, str]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if the generated files are out of date")
     args = parser.parse_args(argv)
     try:
@@ -610,9 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     existing = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")} if PACKAGE.exists() else set()
     stale = sorted(existing - set(files))
-    changed = sorted(
-        r for r, s in files.items() if not (PACKAGE / r).exists() or (PACKAGE / r).read_text() != s
-    )
+    changed = sorted(r for r, s in files.items() if not (PACKAGE / r).exists() or (PACKAGE / r).read_text() != s)
     if args.check:
         for relative in changed + stale:
             print(f"out of date: authpi_admin/generated/{relative}", file=sys.stderr)

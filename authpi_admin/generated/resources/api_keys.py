@@ -130,10 +130,5 @@ class ApiKeysResource(Resource):
     ) -> dict[str, Any]:
         """Unblock API Key."""
         return await self._object(
-            _UNBLOCK,
-            (key_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            _UNBLOCK, (key_id,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
         )

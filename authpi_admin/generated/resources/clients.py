@@ -31,10 +31,7 @@ class ClientsResource(Resource):
     ) -> Page[dict[str, Any]]:
         """List Clients."""
         return await self._page(
-            _LIST,
-            {"limit": limit, "cursor": cursor, "status": status, "name": name},
-            timeout=timeout,
-            headers=headers,
+            _LIST, {"limit": limit, "cursor": cursor, "status": status, "name": name}, timeout=timeout, headers=headers
         )
 
     async def list_all(
@@ -48,10 +45,7 @@ class ClientsResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all clients."""
         async for item in self._iterate(
-            _LIST,
-            {"limit": limit, "cursor": None, "status": status, "name": name},
-            timeout=timeout,
-            headers=headers,
+            _LIST, {"limit": limit, "cursor": None, "status": status, "name": name}, timeout=timeout, headers=headers
         ):
             yield item
 

@@ -88,12 +88,7 @@ class DomainsResource(Resource):
     ) -> dict[str, Any]:
         """Unassign Domain from Issuer."""
         return await self._object(
-            _UNASSIGN,
-            (domain,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            _UNASSIGN, (domain,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
         )
 
     async def verify(
@@ -107,10 +102,5 @@ class DomainsResource(Resource):
     ) -> dict[str, Any]:
         """Verify Account Domain."""
         return await self._object(
-            _VERIFY,
-            (domain,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            _VERIFY, (domain,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
         )

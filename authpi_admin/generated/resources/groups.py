@@ -33,9 +33,7 @@ class GroupsResource(Resource):
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all groups."""
-        async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers
-        ):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers):
             yield item
 
     async def create(
@@ -52,12 +50,7 @@ class GroupsResource(Resource):
         )
 
     async def get(
-        self,
-        org_id: str,
-        group_id: str,
-        *,
-        timeout: float | None = None,
-        headers: dict[str, str] | None = None,
+        self, org_id: str, group_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Organization Group."""
         return await self._object(_GET, (org_id, group_id), timeout=timeout, headers=headers)

@@ -61,12 +61,7 @@ class InvitationsResource(Resource):
         )
 
     async def get(
-        self,
-        org_id: str,
-        invitation_id: str,
-        *,
-        timeout: float | None = None,
-        headers: dict[str, str] | None = None,
+        self, org_id: str, invitation_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Invitation."""
         return await self._object(_GET, (org_id, invitation_id), timeout=timeout, headers=headers)

@@ -33,9 +33,7 @@ class IssuersResource(Resource):
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all issuers."""
-        async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers
-        ):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers):
             yield item
 
     async def create(

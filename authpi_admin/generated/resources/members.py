@@ -46,10 +46,7 @@ class MembersResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all members."""
         async for item in self._iterate(
-            _LIST,
-            {"limit": limit, "cursor": None, "status": status, "scope": scope},
-            timeout=timeout,
-            headers=headers,
+            _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, timeout=timeout, headers=headers
         ):
             yield item
 

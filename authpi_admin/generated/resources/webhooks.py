@@ -54,11 +54,7 @@ class WebhooksResource(Resource):
         from ..models import WebhookListItem
 
         async for item in self._iterate_models(
-            _LIST,
-            {"limit": limit, "cursor": None, "status": status},
-            WebhookListItem,
-            timeout=timeout,
-            headers=headers,
+            _LIST, {"limit": limit, "cursor": None, "status": status}, WebhookListItem, timeout=timeout, headers=headers
         ):
             yield item
 

@@ -59,21 +59,11 @@ class UserScope(Scope):
     ) -> Any:
         """Update User."""
         return await self._any(
-            _UPDATE,
-            (),
-            body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            _UPDATE, (), body=body, if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
         )
 
     async def delete(
-        self,
-        *,
-        if_match: str | None = None,
-        timeout: float | None = None,
-        headers: dict[str, str] | None = None,
+        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
         """Delete User."""
         await self._none(_DELETE, (), if_match=if_match, timeout=timeout, headers=headers)

@@ -1,0 +1,31 @@
+"""Shared fixtures: an SDK client on pytest-httpx, and a recorder for retry waits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from authpi_admin import AuthPIAdmin, http_client
+
+BASE = "https://api.authpi.dev"
+ACCT = f"{BASE}/v1/accounts/me"
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every retry wait the transport asks for, in order; nothing really sleeps."""
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(http_client, "_sleep", record)
+    return recorded
+
+
+@pytest.fixture
+async def admin(waits: list[float]) -> AsyncIterator[AuthPIAdmin]:
+    """A client with an API key; pair it with ``httpx_mock`` to see and answer what it sends."""
+    async with AuthPIAdmin(api_key="key_test") as client:
+        yield client

@@ -1,0 +1,93 @@
+"""The public surface matches the published 0.3.0 interface, method by method.
+
+``tests/data/surface-0.3.0.json`` is a copy of the reference facts (module, class, every method's
+parameters in order with their types and defaults, keyword-only names, return annotation).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SURFACE: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "surface-0.3.0.json").read_text())
+KEYWORD_TYPES = {
+    "if_match": "str | None",
+    "idempotency_key": "str | None",
+    "timeout": "float | None",
+    "headers": "dict[str, str] | None",
+}
+CASES = [(cls, method) for cls, info in SURFACE.items() for method in info["methods"]]
+
+
+def load(class_name: str) -> type:
+    module = importlib.import_module(SURFACE[class_name]["module"])
+    return getattr(module, class_name)  # type: ignore[no-any-return]
+
+
+def test_the_reference_has_25_classes_and_127_methods() -> None:
+    assert len(SURFACE) == 25
+    assert len(CASES) == 127
+
+
+@pytest.mark.parametrize(("class_name", "method"), CASES, ids=[f"{c}.{m['name']}" for c, m in CASES])
+def test_method_signature(class_name: str, method: dict[str, Any]) -> None:
+    function = getattr(load(class_name), method["name"])
+    if method["name"] == "list_all":
+        assert inspect.isasyncgenfunction(function)
+    else:
+        assert inspect.iscoroutinefunction(function)
+    parameters = list(inspect.signature(function).parameters.values())
+    assert parameters[0].name == "self"
+    positional = [p for p in parameters[1:] if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    keyword_only = [p for p in parameters[1:] if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert len(positional) + len(keyword_only) == len(parameters) - 1
+    assert [
+        (p.name, p.annotation, None if p.default is inspect.Parameter.empty else repr(p.default)) for p in positional
+    ] == [(p["name"], p["type"], p["default"]) for p in method["params"]]
+    assert [p.name for p in keyword_only] == method["keyword"]
+    for parameter in keyword_only:
+        assert parameter.default is None
+        assert parameter.annotation == KEYWORD_TYPES[parameter.name]
+    assert inspect.signature(function).return_annotation == method["returns"]
+
+
+@pytest.mark.parametrize("class_name", list(SURFACE))
+def test_class_has_exactly_the_reference_methods_and_accessors(class_name: str) -> None:
+    cls = load(class_name)
+    reference = {m["name"] for m in SURFACE[class_name]["methods"]} | {
+        a["name"] for a in SURFACE[class_name]["accessors"]
+    }
+    public = {name for name in dir(cls) if not name.startswith("_") and name != "base_path"}
+    assert public == reference
+    assert cls.__doc__
+
+
+@pytest.mark.parametrize("class_name", [c for c in SURFACE if c.endswith("Scope")])
+def test_scope_accessors(class_name: str) -> None:
+    from authpi_admin import AuthPIAdmin
+
+    admin = AuthPIAdmin(api_key="k")
+    scope = {
+        "IssuerScope": lambda: admin.issuer("iss_1"),
+        "UserScope": lambda: admin.issuer("iss_1").user("usr_1"),
+        "AgentScope": lambda: admin.issuer("iss_1").agent("ag_1"),
+        "WebhookScope": lambda: admin.webhook("wh_1"),
+    }[class_name]()
+    assert type(scope).__name__ == class_name
+    for accessor in SURFACE[class_name]["accessors"]:
+        if accessor["kind"] == "resource":
+            resource = getattr(scope, accessor["name"])
+            assert type(resource).__name__ == accessor["class"]
+            assert resource is getattr(scope, accessor["name"])  # cached
+            assert resource.base_path == f"{scope.base_path}/{accessor['segment']}"
+        else:
+            child = getattr(scope, accessor["name"])("x_1")
+            assert type(child).__name__ == accessor["class"]
+            assert child.base_path == f"{scope.base_path}/{accessor['segment']}/x_1"
+            parameter = list(inspect.signature(getattr(scope, accessor["name"])).parameters)
+            assert parameter == [accessor["param"]]
