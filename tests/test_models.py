@@ -1,0 +1,82 @@
+"""The generated pydantic models."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from authpi_admin.generated import models
+
+
+def test_models_are_frozen_and_carry_a_private_etag() -> None:
+    event = models.Event(spec="1.0", id="evt_1", type="user.created", source="/issuers/iss_1", timestamp=1.5)
+    assert event._etag is None
+    with pytest.raises(pydantic.ValidationError):
+        event.id = "evt_2"  # type: ignore[misc]
+    assert "_etag" not in event.model_dump()
+
+
+def test_required_fields_are_required() -> None:
+    with pytest.raises(pydantic.ValidationError):
+        models.FieldError(field="email", code="invalid")  # type: ignore[call-arg]
+
+
+def test_extra_allowed_models_keep_unknown_keys_and_others_drop_them() -> None:
+    metadata = models.Metadata.model_validate({"team": "core", "tier": 2})
+    assert metadata.model_dump() == {"team": "core", "tier": 2}
+    address = models.Address.model_validate({"country": "NL", "planet": "Earth"})
+    assert address.model_dump() == {
+        "line1": None,
+        "line2": None,
+        "city": None,
+        "state": None,
+        "postal_code": None,
+        "country": "NL",
+    }
+
+
+def test_nested_models_and_enums_parse() -> None:
+    note = models.Note.model_validate(
+        {
+            "id": "note_1",
+            "account_id": "acc_1",
+            "issuer_id": "iss_1",
+            "subject_type": "user",
+            "subject_id": "usr_1",
+            "content": "hi",
+            "pinned": False,
+            "created_by": "usr_2",
+            "updated_by": "usr_2",
+            "created_at": 1.0,
+            "updated_at": 2.0,
+            "references": [{"ref_type": "api_key", "ref_id": "key_1", "ref_issuer_id": "iss_1", "created_at": 3.0}],
+        }
+    )
+    assert note.subject_type is models.NoteSubjectType.USER
+    assert note.references is not None
+    assert note.references[0].ref_type is models.NoteRefType.API_KEY
+    assert note.mentions is None
+
+
+def test_enum_members() -> None:
+    assert [m.name for m in models.NoteSubjectType] == ["USER", "ORG", "ISSUER", "CLIENT", "AGENT"]
+    assert [m.value for m in models.NoteRefType] == ["user", "org", "issuer", "client", "webhook", "api_key"]
+    assert models.NoteRefType("webhook") == "webhook"
+
+
+def test_webhook_list_item_requires_its_fields() -> None:
+    fields = models.WebhookListItem.model_fields
+    assert all(field.is_required() for field in fields.values())
+    assert list(fields) == [
+        "id",
+        "account_id",
+        "status",
+        "name",
+        "description",
+        "url",
+        "auth_type",
+        "events",
+        "status_at",
+        "created_at",
+        "updated_at",
+    ]
