@@ -241,7 +241,8 @@ class Reader:
         declared = binding.get("returns")
         if "204" in responses:
             return "none", "None", None
-        schema = self.resolve(self.resolve(responses["200"])["content"]["application/json"]["schema"])
+        success = next(code for code in sorted(responses) if code.startswith("2"))
+        schema = self.resolve(self.resolve(responses[success])["content"]["application/json"]["schema"])
         is_list = schema is self.schemas["ListEnvelope"] or any(
             part.get("$ref", "").endswith("/ListEnvelope") for part in schema.get("allOf", [])
         )
@@ -562,6 +563,8 @@ def render_all(document: dict[str, Any]) -> dict[str, str]:
     files["root.py"] = render_root(reader.root_accessors)
     files["models.py"] = render_models(reader)
     files["__init__.py"] = HEADER.replace('"""Generated', '"""The API surface. Generated')
+    # the emulator (authpi_admin.testing) serves the document itself, so the package carries a copy
+    files["openapi.json"] = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     return files
 
 
@@ -569,8 +572,11 @@ def ruff_format(files: dict[str, str]) -> dict[str, str]:
     ruff = shutil.which("ruff")
     if ruff is None:
         raise SystemExit("ruff is needed to format the generated code: run through `uv run`")
-    formatted = {}
+    formatted: dict[str, str] = {}
     for relative, source in files.items():
+        if not relative.endswith(".py"):
+            formatted[relative] = source
+            continue
         for command in (["check", "--select", "I", "--fix", "--quiet"], ["format"]):
             result = subprocess.run(
                 [ruff, *command, "--stdin-filename", str(PACKAGE / relative), "-"],
@@ -596,7 +602,11 @@ def main(argv: list[str] | None = None) -> int:
     except DocumentError as error:
         print(f"{DOCUMENT.relative_to(ROOT)}: {error}", file=sys.stderr)
         return 2
-    existing = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")} if PACKAGE.exists() else set()
+    existing = (
+        {str(p.relative_to(PACKAGE)) for pattern in ("*.py", "*.json") for p in PACKAGE.rglob(pattern)}
+        if PACKAGE.exists()
+        else set()
+    )
     stale = sorted(existing - set(files))
     changed = sorted(r for r, s in files.items() if not (PACKAGE / r).exists() or (PACKAGE / r).read_text() != s)
     if args.check:

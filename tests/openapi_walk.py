@@ -94,7 +94,8 @@ class Operation:
         if "204" in self.spec["responses"]:
             return "none"
         declared = self.binding.get("returns", "")
-        schema = resolve(resolve(self.spec["responses"]["200"])["content"]["application/json"]["schema"])
+        success = next(code for code in sorted(self.spec["responses"]) if code.startswith("2"))
+        schema = resolve(resolve(self.spec["responses"][success])["content"]["application/json"]["schema"])
         is_list = schema is DOCUMENT["components"]["schemas"]["ListEnvelope"] or "allOf" in schema
         if is_list:
             return "model_page" if declared.startswith("Page[") else "page"

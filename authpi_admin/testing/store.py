@@ -1,0 +1,184 @@
+"""The emulator's in-memory state: records of every kind, per account, with versions and ETags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["KINDS", "PARENT_KIND", "Kind", "Problem", "Record", "Store"]
+
+
+class Problem(Exception):
+    """An API error answer: raised anywhere in a handler, turned into the documented error body."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str,
+        *,
+        fields: list[dict[str, str]] | None = None,
+        current_etag: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.fields = fields
+        self.current_etag = current_etag
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How the emulator treats one collection: id prefix, key, unique fields and initial values."""
+
+    segment: str
+    singular: str
+    prefix: str
+    key_field: str = "id"
+    unique: tuple[tuple[str, ...], ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    # parent ids kept as plain fields that may change (a domain is assigned to an issuer and back)
+    data_parents: tuple[str, ...] = ()
+
+
+KINDS: dict[str, Kind] = {
+    kind.segment: kind
+    for kind in (
+        Kind("accounts", "account", "acc"),
+        Kind("api-keys", "api_key", "key", defaults={"status": "active", "type": "secret", "restrictions": {}}),
+        Kind(
+            "domains",
+            "domain",
+            "dom",
+            key_field="domain",
+            defaults={"status": "pending", "issuer_id": None},
+            data_parents=("issuer_id",),
+        ),
+        Kind("events", "event", "evt"),
+        Kind("issuers", "issuer", "iss"),
+        Kind("notes", "note", "note", defaults={"pinned": False}),
+        Kind("tokens", "personal_token", "pat", defaults={"status": "active", "type": "personal", "restrictions": {}}),
+        Kind("webhooks", "webhook", "wh", defaults={"status": "active", "description": ""}),
+        Kind("agents", "agent", "ag", defaults={"status": "active"}),
+        Kind("approvals", "approval", "apr", defaults={"status": "pending"}),
+        Kind("auth-methods", "auth_method", "am", defaults={"enabled": True, "settings": {}}),
+        Kind(
+            "clients", "client", "cli", defaults={"status": "active", "type": "web", "description": "", "logo_url": ""}
+        ),
+        Kind("organizations", "organization", "org", unique=(("slug",),), defaults={"status": "active"}),
+        Kind("groups", "group", "grp"),
+        Kind("invitations", "invitation", "inv", defaults={"status": "pending", "sent_count": 1}),
+        Kind(
+            "members", "member", "mem", unique=(("org_id", "user_id"),), defaults={"status": "active", "role": "member"}
+        ),
+        Kind("sessions", "session", "ses", defaults={"status": "active", "type": "web"}),
+        Kind("users", "user", "usr", unique=(("email",),), defaults={"status": "active"}),
+        Kind("trusted-devices", "trusted_device", "dev"),
+        Kind("verifiers", "verifier", "ver", defaults={"status": "pending"}),
+        Kind("deliveries", "delivery", "dlv"),
+    )
+}
+
+# Path placeholders that name a parent object, and the collection that object lives in.
+PARENT_KIND = {
+    "account_id": "accounts",
+    "issuer_id": "issuers",
+    "user_id": "users",
+    "agent_id": "agents",
+    "webhook_id": "webhooks",
+}
+
+
+@dataclass
+class Record:
+    """One stored object: its public fields, the parent ids it lives under, and its version."""
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+    parents: dict[str, str]
+    seq: int
+    version: int = 1
+    etag: str = ""
+
+    def touch(self) -> None:
+        """Recompute the ETag after a change (it depends on the content and the version)."""
+        digest = hashlib.sha256(f"{self.key}:{self.version}:{json.dumps(self.data, sort_keys=True)}".encode())
+        self.etag = f'"{digest.hexdigest()[:20]}"'
+
+    def public(self) -> dict[str, Any]:
+        """A copy of the fields the API shows."""
+        return dict(self.data)
+
+
+class Store:
+    """Records per (kind, account), in creation order, with a unique index."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._records: dict[tuple[str, str], dict[str, Record]] = {}
+        self._random = random.Random(seed)
+        self._seq = 0
+
+    def new_id(self, kind: str) -> str:
+        return f"{KINDS[kind].prefix}_{self._random.getrandbits(64):016x}"
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def table(self, kind: str, account: str) -> dict[str, Record]:
+        return self._records.setdefault((kind, account), {})
+
+    def get(self, kind: str, account: str, key: str) -> Record | None:
+        return self._records.get((kind, account), {}).get(key)
+
+    def add(self, kind: str, account: str, key: str, data: dict[str, Any], parents: dict[str, str]) -> Record:
+        record = Record(kind, key, data, dict(parents), self.next_seq())
+        record.touch()
+        self.table(kind, account)[key] = record
+        return record
+
+    def remove(self, kind: str, account: str, key: str) -> None:
+        self.table(kind, account).pop(key, None)
+
+    def under(self, kind: str, account: str, parents: Mapping[str, str]) -> Iterator[Record]:
+        """Records of a kind whose parents include all of ``parents``."""
+        for record in self._records.get((kind, account), {}).values():
+            if all(record.parents.get(name, record.data.get(name)) == value for name, value in parents.items()):
+                yield record
+
+    def remove_descendants(self, account: str, parent: str, value: str) -> int:
+        """Delete every record that lives under the object ``parent=value`` (a cascade); return how many."""
+        removed = 0
+        for (_, owner), table in self._records.items():
+            if owner != account:
+                continue
+            doomed = [key for key, record in table.items() if record.parents.get(parent) == value]
+            for key in doomed:
+                del table[key]
+            removed += len(doomed)
+        return removed
+
+    def count(self, kind: str, account: str | None = None) -> int:
+        """How many records of a kind (in one account, or in all)."""
+        return sum(len(t) for (k, owner), t in self._records.items() if k == kind and account in (None, owner))
+
+    def conflict(
+        self, record_kind: str, account: str, parents: Mapping[str, str], data: Mapping[str, Any], key: str
+    ) -> str | None:
+        """The unique field group that ``data`` would duplicate among its siblings, or None."""
+        for group in KINDS[record_kind].unique:
+            if any(data.get(name) is None for name in group):
+                continue
+            wanted = tuple(str(data[name]).lower() for name in group)
+            for other in self.under(record_kind, account, parents):
+                if other.key != key and tuple(str(other.data.get(n)).lower() for n in group) == wanted:
+                    return ", ".join(group)
+        return None
