@@ -65,7 +65,7 @@ async def test_every_readme_example_runs(emulator: Emulator, capsys: pytest.Capt
     }
     for index, block in enumerate(BLOCKS):
         code = compile(block, f"README.md example {index + 1}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        result = eval(code, namespace)  # noqa: S307 - our own README
+        result = eval(code, namespace)
         if result is not None:
             await result
         for name, value in list(namespace.items()):
