@@ -17,11 +17,11 @@ from pytest_httpx import HTTPXMock
 from authpi_admin import AuthPIAdmin, Page
 from authpi_admin.generated import models
 
-from .openapi_walk import DOCUMENT, Operation, operations, resolve, sample, sample_id
+from .openapi_walk import DOCUMENT, Operation, operations, parameters, reach, resolve, returns, sample, sample_id
 
 BASE = "https://api.authpi.dev"
-OPERATIONS = list(operations())
-LISTS = [op for op in OPERATIONS if op.returns in ("page", "model_page")]
+OPERATIONS = operations()
+LISTS = [op for op in OPERATIONS if returns(op) in ("page", "model_page")]
 SURFACE = json.loads((Path(__file__).parent / "data" / "surface-0.3.0.json").read_text())
 QUERY_VALUES = {"integer": 7, "string": "s", "number": 1.5, "boolean": True}
 WIRE = {True: "true"}
@@ -37,7 +37,7 @@ def wire(value: Any) -> str:
 
 
 def item_for(op: Operation) -> Any:
-    if op.returns in ("model", "model_page"):
+    if returns(op) in ("model", "model_page"):
         name = op.binding["returns"].removeprefix("Page[").removesuffix("]")
         return sample({"$ref": f"#/components/schemas/{name}"})
     return {"id": "obj_1", "n": 1}
@@ -50,7 +50,7 @@ def test_every_reference_method_is_in_the_document() -> None:
     assert len(reference) == 108
     for op in OPERATIONS:
         method = next(m for m in SURFACE[op.class_name]["methods"] if m["name"] == op.method)
-        assert (method["http"], method["query"]) == (op.verb, [p["name"] for p in op.parameters("query")])
+        assert (method["http"], method["query"]) == (op.verb, [p["name"] for p in parameters(op, "query")])
 
 
 def test_document_lists_each_mounted_path_once() -> None:
@@ -61,14 +61,14 @@ def test_document_lists_each_mounted_path_once() -> None:
 async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> None:
     path_values = {name: sample_id(name) for name in op.path.replace("}", "{").split("{")[1::2]}
     url_path = op.path.format(**path_values)
-    query = {p["name"]: query_value(p) for p in op.parameters("query")}
-    header_names = {p["name"] for p in op.parameters("header")}
+    query = {p["name"]: query_value(p) for p in parameters(op, "query")}
+    header_names = {p["name"] for p in parameters(op, "header")}
     has_body = "requestBody" in op.spec
     item = item_for(op)
     status, response_json = 200, item
-    if op.returns == "none":
+    if returns(op) == "none":
         status, response_json = 204, None
-    elif op.returns in ("page", "model_page"):
+    elif returns(op) in ("page", "model_page"):
         response_json = {"data": [item], "has_more": True, "next_cursor": "cur_2"}
     else:
         response_json = {"data": item}
@@ -87,7 +87,7 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
     kwargs.update(query)
 
     async with AuthPIAdmin(api_key="key_test") as admin:
-        result = await getattr(op.mount.reach(admin), op.method)(*args, **kwargs)
+        result = await getattr(reach(op.mount, admin), op.method)(*args, **kwargs)
 
     request = httpx_mock.get_request()
     assert request is not None
@@ -108,13 +108,13 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
         assert "content-type" not in request.headers
         assert request.content == b""
 
-    if op.returns == "none":
+    if returns(op) == "none":
         assert result is None
-    elif op.returns == "object":
+    elif returns(op) == "object":
         assert result == {**item, "_etag": '"e1"'}
-    elif op.returns == "page":
+    elif returns(op) == "page":
         assert result == Page(data=[item], has_more=True, next_cursor="cur_2")
-    elif op.returns == "model_page":
+    elif returns(op) == "model_page":
         model = getattr(models, op.binding["returns"][5:-1])
         assert result == Page(data=[model.model_validate(item)], has_more=True, next_cursor="cur_2")
         assert isinstance(result.data[0], model)
@@ -129,7 +129,7 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
 async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -> None:
     path_values = {name: sample_id(name) for name in op.path.replace("}", "{").split("{")[1::2]}
     url = BASE + op.path.format(**path_values)
-    filters = {p["name"]: query_value(p) for p in op.parameters("query") if p["name"] != "cursor"}
+    filters = {p["name"]: query_value(p) for p in parameters(op, "query") if p["name"] != "cursor"}
     item = item_for(op)
     pages = [
         {"data": [item, item], "has_more": True, "next_cursor": "cur_2"},
@@ -140,16 +140,16 @@ async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -
         httpx_mock.add_response(json=page)
 
     async with AuthPIAdmin(api_key="key_test") as admin:
-        resource = op.mount.reach(admin)
+        resource = reach(op.mount, admin)
         items = [x async for x in resource.list_all(**filters, headers={"X-Trace": "t"}, timeout=4.0)]
 
     assert len(items) == 3
-    if op.returns == "model_page":
+    if returns(op) == "model_page":
         assert all(type(x).__name__ == op.binding["returns"][5:-1] for x in items)
     else:
         assert items == [item, item, item]
     sent = httpx_mock.get_requests()
-    names = [p["name"] for p in op.parameters("query")]
+    names = [p["name"] for p in parameters(op, "query")]
     for request, cursor in zip(sent, [None, "cur_2", "cur_3"], strict=True):
         expected = {**{n: None for n in names}, **filters, "cursor": cursor}
         query = urlencode({k: wire(v) for k, v in expected.items() if v is not None})

@@ -466,7 +466,8 @@ class Emulator:
     def _find(self, spec: RouteSpec, account: str, parents: dict[str, str], params: dict[str, str]) -> Record:
         assert spec.item_param is not None
         kind = KINDS[spec.collection]
-        key = params[spec.item_param]
+        # "me" (or the caller's own id) names the caller's account; _account() has checked it
+        key = account if spec.collection == "accounts" else params[spec.item_param]
         record = self.store.get(spec.collection, account, key.lower() if kind.key_field == "domain" else key)
         matches = record is not None and all(
             record.parents.get(name, record.data.get(name)) == value
@@ -506,9 +507,9 @@ class Emulator:
         data.setdefault("updated_at", data["created_at"])
         if "status" in data:
             data.setdefault("status_at", now)
-        _COMPLETE.get(collection, _nothing)(self, data, author)
         if validate_refs:
-            self._check_references(account, parents, data)
+            self._check_references(account, parents, payload)
+        _COMPLETE.get(collection, _nothing)(self, data, author)
         stored_parents = {k: v for k, v in parents.items() if k not in kind.data_parents}
         key = str(data[kind.key_field]).lower() if kind.key_field == "domain" else str(data[kind.key_field])
         if self.store.get(collection, account, key) is not None:
@@ -518,7 +519,8 @@ class Emulator:
             raise Problem(409, "conflict", f"A {kind.singular.replace('_', ' ')} with this {duplicate} already exists")
         return self.store.add(collection, account, key, data, stored_parents)
 
-    def _check_references(self, account: str, parents: dict[str, str], data: dict[str, Any]) -> None:
+    def _check_references(self, account: str, parents: dict[str, str], data: Mapping[str, Any]) -> None:
+        """422 when the body names an organization or user that does not exist in the same issuer."""
         errors = []
         for field_name, collection in (("org_id", "organizations"), ("user_id", "users")):
             if field_name in data and field_name not in parents:

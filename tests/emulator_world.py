@@ -1,0 +1,96 @@
+"""A small, complete emulator state with one object of every kind, for tests that touch every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authpi_admin.testing import Emulator
+
+ISSUER, USER, USER2, AGENT, WEBHOOK = "iss_w", "usr_w", "usr_w2", "ag_w", "wh_w"
+ORG, DOMAIN = "org_w", "w.example.com"
+
+# The id a path placeholder takes in this world; resource_id and verifier_id depend on where they are.
+IDS = {
+    "account_id": "me",
+    "issuer_id": ISSUER,
+    "user_id": USER,
+    "agent_id": AGENT,
+    "webhook_id": WEBHOOK,
+    "org_id": ORG,
+    "group_id": "grp_w",
+    "invitation_id": "inv_w",
+    "member_id": "mem_w",
+    "client_id": "cli_w",
+    "method_id": "am_w",
+    "domain": DOMAIN,
+    "key_id": "key_w",
+    "session_id": "ses_w",
+    "event_id": "evt_w",
+    "note_id": "note_w",
+    "device_id": "dev_w",
+    "verifier_id": "ver_w",
+}
+RESOURCE_IDS = {"approvals": "apr_w", "accounts": "me"}
+AGENT_VERIFIER = "ver_aw"
+
+# Values for body fields that must name something that exists (or must be new).
+BODY_VALUES: dict[str, Any] = {
+    "org_id": ORG,
+    "user_id": USER2,
+    "issuer_id": ISSUER,
+    "subject_id": USER,
+    "url": "https://hooks.example.com/new",
+    "events": ["*"],
+    "auth": {"type": "none"},
+}
+
+
+def build_world(emulator: Emulator | None = None) -> Emulator:
+    """Seed one object of every kind (no events, no validation)."""
+    emulator = emulator or Emulator()
+    iss = f"/v1/accounts/me/issuers/{ISSUER}"
+    emulator.seed("/v1/accounts/me/issuers", {"id": ISSUER, "name": "World"})
+    emulator.seed(f"{iss}/users", {"id": USER, "email": "w@example.com"})
+    emulator.seed(f"{iss}/users", {"id": USER2, "email": "w2@example.com"})
+    emulator.seed(f"{iss}/agents", {"id": AGENT, "name": "agent"})
+    emulator.seed(f"{iss}/organizations", {"id": ORG, "name": "Org", "sso_enabled": True})
+    emulator.seed(f"{iss}/groups", {"id": "grp_w", "org_id": ORG, "name": "group"})
+    emulator.seed(f"{iss}/invitations", {"id": "inv_w", "org_id": ORG, "email": "i@example.com"})
+    emulator.seed(f"{iss}/members", {"id": "mem_w", "org_id": ORG, "user_id": USER})
+    emulator.seed(f"{iss}/clients", {"id": "cli_w", "name": "client", "confidential": True, "settings": {}})
+    emulator.seed(f"{iss}/auth-methods", {"id": "am_w", "type": "password"})
+    emulator.seed("/v1/accounts/me/domains", {"id": "dom_w", "domain": DOMAIN, "issuer_id": ISSUER})
+    emulator.add_api_key(ISSUER, id="key_w")
+    emulator.add_session(ISSUER, USER, id="ses_w")
+    emulator.add_approval(ISSUER, id="apr_w")
+    emulator.seed("/v1/accounts/me/tokens", {"id": "pat_w", "name": "token"})
+    emulator.seed(f"{iss}/users/{USER}/tokens", {"id": "pat_wu", "name": "user token"})
+    emulator.seed(f"{iss}/users/{USER}/trusted-devices", {"id": "dev_w", "fingerprint": "fp"})
+    emulator.seed(f"{iss}/users/{USER}/verifiers", {"id": "ver_w", "type": "totp"})
+    emulator.seed(f"{iss}/agents/{AGENT}/verifiers", {"id": AGENT_VERIFIER, "type": "public_key"})
+    emulator.seed(
+        "/v1/accounts/me/webhooks",
+        {"id": WEBHOOK, "name": "hook", "url": "https://h.example.com", "auth": {"type": "none"}, "events": ["*"]},
+    )
+    emulator.seed(f"/v1/accounts/me/webhooks/{WEBHOOK}/deliveries", {"id": "dlv_w", "event_type": "user.created"})
+    now = emulator.clock()
+    emulator.seed(
+        "/v1/accounts/me/notes",
+        {
+            "id": "note_w",
+            "issuer_id": ISSUER,
+            "subject_type": "user",
+            "subject_id": USER,
+            "content": "hello",
+            "pinned": False,
+            "created_by": "system",
+            "updated_by": "system",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    emulator.seed(
+        "/v1/accounts/me/events",
+        {"id": "evt_w", "spec": "1.0", "type": "user.created", "source": "/seed", "timestamp": now},
+    )
+    return emulator
