@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from authpi_admin import AuthPIAdmin
-from authpi_admin.testing import Emulator
+from authpi_admin.testing import Emulator, EmulatorServer
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
@@ -36,18 +37,42 @@ def readme_emulator() -> Emulator:
     return emulator
 
 
-@pytest.fixture
-def emulator(httpx_mock: HTTPXMock) -> Emulator:
+def _to_loopback(request: httpx.Request) -> bool:
+    """Mock every request except the ones forwarded to the emulator's socket."""
+    return request.url.host != "127.0.0.1"
+
+
+@pytest.fixture(
+    params=[
+        "in process",
+        pytest.param("socket", marks=pytest.mark.httpx_mock(should_mock=_to_loopback)),
+    ]
+)
+async def emulator(request: pytest.FixtureRequest, httpx_mock: HTTPXMock) -> AsyncIterator[Emulator]:
+    """The README's emulator; every httpx request is forwarded to it, in process or over a real socket."""
     emulator = readme_emulator()
-    transport = emulator.transport()
+    if request.param == "in process":
+        transport = emulator.transport()
 
-    async def forward(request: httpx.Request) -> httpx.Response:
-        answer = await transport.handle_async_request(request)
-        content = await answer.aread()
-        return httpx.Response(answer.status_code, headers=answer.headers, content=content)
+        async def forward(outgoing: httpx.Request) -> httpx.Response:
+            answer = await transport.handle_async_request(outgoing)
+            content = await answer.aread()
+            return httpx.Response(answer.status_code, headers=answer.headers, content=content)
 
-    httpx_mock.add_callback(forward, is_reusable=True)
-    return emulator
+        httpx_mock.add_callback(forward, is_reusable=True)
+        yield emulator
+        return
+    with EmulatorServer(emulator) as server:
+        async with httpx.AsyncClient() as real:
+
+            async def relay(outgoing: httpx.Request) -> httpx.Response:
+                url = outgoing.url.copy_with(scheme="http", host="127.0.0.1", port=server.port)
+                relayed = httpx.Request(outgoing.method, url, headers=outgoing.headers, content=outgoing.content)
+                answer = await real.send(relayed)
+                return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+            httpx_mock.add_callback(relay, is_reusable=True)
+            yield emulator
 
 
 def test_readme_has_the_examples() -> None:

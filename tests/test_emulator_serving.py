@@ -1,0 +1,80 @@
+"""The emulator's three ways in: the CLI over a socket, the server class, and the pytest fixtures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from authpi_admin import AuthPIAdmin, NotFoundError
+from authpi_admin.testing import Emulator, EmulatorServer
+
+
+def test_cli_serves_any_http_client() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "authpi_admin.testing", "serve", "--port", "0", "--api-key", "key_cli"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            check_cli(process)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def check_cli(process: subprocess.Popen[str]) -> None:
+    """The banner names the URL and key; the socket is listening before the banner is printed."""
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.startswith("AuthPI emulator listening on http://127.0.0.1:")
+    base_url = first.rsplit(" ", 1)[1].strip()
+    assert process.stdout.readline().strip() == f"base_url: {base_url}"
+    assert process.stdout.readline().strip() == "api_key:  key_cli"
+    with httpx.Client(base_url=base_url, headers={"authorization": "Bearer key_cli"}, timeout=10) as client:
+        created = client.post("/v1/accounts/me/issuers", json={"name": "From curl"})
+        assert created.status_code == 201
+        listed = client.get("/v1/accounts/me/issuers").json()
+        assert [i["name"] for i in listed["data"]] == ["From curl"]
+        assert client.get("/v1/accounts/me/issuers", headers={"authorization": "Bearer nope"}).status_code == 401
+
+
+def test_cli_usage() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "authpi_admin.testing", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "serve" in result.stdout
+
+
+async def test_server_in_a_thread_over_ipv4_loopback() -> None:
+    emulator = Emulator(api_keys=["key_a"])
+    with EmulatorServer(emulator) as server:
+        assert server.base_url == f"http://127.0.0.1:{server.port}"
+        async with AuthPIAdmin(api_key="key_a", base_url=server.base_url) as admin:
+            issuer = await admin.issuers.create({"name": "threaded"})
+            with pytest.raises(NotFoundError):
+                await admin.issuer(issuer["id"]).user("usr_none").get()
+        assert emulator.get(f"/v1/accounts/me/issuers/{issuer['id']}") is not None
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(server.base_url)
+
+
+async def test_fixtures_from_the_plugin(authpi_client: AuthPIAdmin, authpi_emulator: Emulator) -> None:
+    issuer = await authpi_client.issuers.create({"name": "fixture"})
+    assert authpi_emulator.get(f"/v1/accounts/me/issuers/{issuer['id']}") == {
+        k: v for k, v in issuer.items() if k != "_etag"
+    }
+    assert authpi_emulator.store.count("issuers") == 1
+
+
+async def test_each_test_gets_a_fresh_emulator(authpi_emulator: Emulator) -> None:
+    assert authpi_emulator.store.count("issuers") == 0
+
+
+async def test_server_fixture(authpi_server: EmulatorServer) -> None:
+    async with AuthPIAdmin(api_key="key_test", base_url=authpi_server.base_url) as admin:
+        assert (await admin.accounts.list()).data[0]["id"] == "acc_test"
