@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._validation import validate_path_segment
 from .errors import MalformedResponseError
-from .http_client import ApiResponse, HttpClient, validate_path_segment
+from .http_client import ApiResponse, HttpClient
 from .pagination import Page, auto_paginate
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _unwrap_object(response: ApiResponse) -> dict[str, Any]:
     data = _unwrap(ApiResponse({}, response.etag) if response.data is None else response)
     if not isinstance(data, dict):
         raise MalformedResponseError(
-            status_code=200,
+            status_code=response.status_code,
             error_description="The API answered with something other than a JSON object",
             raw_body=repr(response.data),
         )
@@ -92,7 +93,7 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
     items = body.get("data") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise MalformedResponseError(
-            status_code=200,
+            status_code=response.status_code,
             error_description="The API answered a list call without a 'data' list",
             raw_body=repr(body),
         )

@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 
+from ._auth import TokenRefresher
+from ._validation import validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
-from .http_client import DEFAULT_TIMEOUT, HttpClient, RetryConfig, TokenRefresher, validate_path_segment
+from .http_client import DEFAULT_TIMEOUT, HttpClient
+from .retries import RetryConfig
 
 __all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
 
@@ -24,6 +27,9 @@ class AuthPIAdmin(AccountRoot):
     (optionally with ``on_token_expired`` to refresh it on 401). Account-level resources hang off this
     object (``admin.issuers``, ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)``
     scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call :meth:`close`.
+
+    ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with
+    ``allow_insecure_http=True``).
     """
 
     def __init__(
@@ -38,6 +44,7 @@ class AuthPIAdmin(AccountRoot):
         timeout: float = DEFAULT_TIMEOUT,
         default_headers: Mapping[str, str] | None = None,
         retries: bool | Mapping[str, Any] | RetryConfig | None = True,
+        allow_insecure_http: bool = False,
     ) -> None:
         if not api_key and not access_token:
             raise ConfigurationError("Either api_key or access_token is required")
@@ -55,6 +62,7 @@ class AuthPIAdmin(AccountRoot):
             timeout=timeout,
             default_headers=default_headers,
             retries=retries,
+            allow_insecure_http=allow_insecure_http,
         )
         self._base_path = f"/v1/accounts/{account}"
         self.account_id = account_id

@@ -6,9 +6,12 @@ Every error the API answers with is an :class:`ApiError`; the subclass tells the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+
+from ._retry_after import parse_retry_after
 
 __all__ = [
     "ApiError",
@@ -21,9 +24,11 @@ __all__ = [
     "GatewayTimeoutError",
     "InternalServerError",
     "MalformedResponseError",
+    "NetworkError",
     "NotFoundError",
     "PreconditionFailedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ServerError",
     "ServiceUnavailableError",
     "UnexpectedError",
@@ -164,6 +169,25 @@ class MalformedResponseError(ApiError):
         )
 
 
+class NetworkError(ApiError):
+    """The request failed on the network (connection refused or reset, protocol error): no HTTP answer.
+
+    ``status_code`` is 0 and ``retryable`` is True; the httpx exception is the ``__cause__``. Reads were
+    already retried within the retry budget. For a write, whether the server applied it is unknown:
+    retry it with the same ``idempotency_key``.
+    """
+
+    def __init__(self, error_description: str, *, error: str = "network_error") -> None:
+        super().__init__(error=error, error_description=error_description, status_code=0, retryable=True)
+
+
+class RequestTimeoutError(NetworkError):
+    """No answer came within the timeout (connect, write, read or waiting for a pooled connection)."""
+
+    def __init__(self, error_description: str) -> None:
+        super().__init__(error_description, error="timeout")
+
+
 _CLASS_BY_STATUS: dict[int, type[ApiError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -202,13 +226,11 @@ def _optional_str(value: Any) -> str | None:
 
 
 def _retry_after_seconds(body_value: Any, headers: Mapping[str, str]) -> int | None:
-    """The wait a 429 asks for: the body's ``retry_after``, else an integer ``Retry-After`` header."""
+    """The wait a 429 asks for: the body's ``retry_after``, else the ``Retry-After`` header (seconds or date)."""
     if isinstance(body_value, int) and not isinstance(body_value, bool) and body_value >= 0:
         return body_value
-    header = _header(headers, "retry-after")
-    if header is not None and header.strip().isdigit():
-        return int(header.strip())
-    return None
+    seconds = parse_retry_after(_header(headers, "retry-after"))
+    return math.ceil(seconds) if seconds is not None else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from .errors import MalformedResponseError
+
 __all__ = ["Page", "auto_paginate"]
 
 T = TypeVar("T")
@@ -23,9 +25,11 @@ class Page(Generic[T]):
 async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
     """Yield every item of every page, calling ``fetcher(cursor)`` from ``None`` until the last page.
 
-    Only one page is held at a time, so any number of items streams in flat memory.
+    Only one page is held at a time, so any number of items streams in flat memory. A server that hands
+    back a cursor it already gave would loop forever: that raises :class:`MalformedResponseError` instead.
     """
     cursor: str | None = None
+    seen: set[str] = set()
     while True:
         page = await fetcher(cursor)
         for item in page.data:
@@ -33,3 +37,10 @@ async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> 
         if not page.has_more or page.next_cursor is None:
             return
         cursor = page.next_cursor
+        if cursor in seen:
+            raise MalformedResponseError(
+                status_code=200,
+                error_description="The API repeated a pagination cursor; stopping instead of looping",
+                raw_body=cursor,
+            )
+        seen.add(cursor)

@@ -21,6 +21,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         recorded.append(seconds)
 
     monkeypatch.setattr(http_client, "_sleep", record)
+    monkeypatch.setattr(http_client, "_jitter", lambda: 0.0)  # the computed backoff exactly
     return recorded
 
 

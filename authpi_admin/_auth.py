@@ -1,0 +1,90 @@
+"""The bearer credential: kept out of every repr, and refreshed at most once at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from .errors import AuthenticationError
+
+__all__ = ["BearerToken", "TokenRefresher"]
+
+TokenRefresher = Callable[[], Awaitable[Mapping[str, Any]]]
+"""An ``on_token_expired`` callback: returns a mapping with a new ``access_token``."""
+
+
+class BearerToken:
+    """Holds the API key or access token; ``repr`` and ``str`` never show it.
+
+    :meth:`refresh` runs ``on_token_expired`` once for every request that met a 401 with the same token.
+    The callback runs in its own task, so a request cancelled while it waits does not cancel the refresh
+    the others are waiting on; if the callback fails, every waiter gets that failure and the next 401
+    may try again.
+    """
+
+    __slots__ = ("_on_expired", "_refreshing", "_value")
+
+    def __init__(self, value: str, on_expired: TokenRefresher | None) -> None:
+        self._value = value
+        self._on_expired = on_expired
+        self._refreshing: asyncio.Task[str] | None = None
+
+    def __repr__(self) -> str:
+        return "BearerToken(<redacted>)"
+
+    __str__ = __repr__
+
+    @property
+    def value(self) -> str:
+        """The secret itself, for the ``authorization`` header only."""
+        return self._value
+
+    @property
+    def can_refresh(self) -> bool:
+        return self._on_expired is not None
+
+    async def refresh(self, stale: str) -> None:
+        """Replace ``stale`` with a fresh token, sharing one callback run among concurrent callers."""
+        if self._value != stale:
+            return  # another request already refreshed
+        task = self._refreshing
+        if task is None:
+            task = asyncio.ensure_future(self._fetch())
+            task.add_done_callback(self._finished)
+            self._refreshing = task
+        try:
+            self._value = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # a new error for each waiter (the original is the cause); its message is not repeated,
+            # since a callback's message may hold a secret
+            description = (
+                error.error_description
+                if isinstance(error, AuthenticationError)
+                else f"on_token_expired failed with {type(error).__name__}"
+            )
+            raise AuthenticationError(
+                error="token_refresh_failed", error_description=description, status_code=401
+            ) from error
+
+    def _finished(self, task: asyncio.Task[str]) -> None:
+        if self._refreshing is task:
+            self._refreshing = None
+        if not task.cancelled() and task.exception() is None:
+            self._value = task.result()  # even if every waiter was cancelled, keep the new token
+        elif not task.cancelled():
+            task.exception()  # retrieved: waiters re-raise it; nothing is left unobserved
+
+    async def _fetch(self) -> str:
+        assert self._on_expired is not None
+        result = await self._on_expired()
+        token = result.get("access_token") if isinstance(result, Mapping) else None
+        if not isinstance(token, str) or not token:
+            raise AuthenticationError(
+                error="token_refresh_failed",
+                error_description="on_token_expired must return a dict with a non-empty 'access_token'",
+                status_code=401,
+            )
+        return token

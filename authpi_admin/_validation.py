@@ -1,0 +1,96 @@
+"""Checks on what callers hand the SDK, done before anything is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+
+import httpx
+
+from .errors import ConfigurationError
+
+__all__ = ["check_base_url", "check_headers", "check_timeout", "validate_path_segment"]
+
+_PATH_SEPARATORS = ("/", "\\", "?", "#")
+# Percent-encoded separators and dots: a server or proxy that decodes them would see another path.
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|3f|23|2e)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls except horizontal tab
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def validate_path_segment(value: str, name: str = "id") -> str:
+    """Return ``value`` if it is safe as one URL path segment, else raise ``ValueError``.
+
+    An empty value, ``.``, ``..``, or one holding ``/``, ``\\``, ``?`` or ``#`` would address another
+    endpoint than the one meant; so would a control character or a percent-encoded separator or dot
+    (``%2F``, ``%5C``, ``%3F``, ``%23``, ``%2E``) once decoded. All are refused before anything is sent.
+    """
+    if (
+        not isinstance(value, str)
+        or value in ("", ".", "..")
+        or any(separator in value for separator in _PATH_SEPARATORS)
+    ):
+        raise ValueError(f"Invalid {name}: must not be empty or contain path separators")
+    if _CONTROL.search(value) or _ENCODED_SEPARATOR.search(value):
+        raise ValueError(f"Invalid {name}: must not contain control characters or encoded separators")
+    return value
+
+
+def check_headers(headers: Mapping[str, str] | None) -> None:
+    """Raise ``TypeError``/``ValueError`` for a header that could not be sent as it is (or could split)."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise TypeError("headers must be a mapping of header names to string values")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"header names and values must be strings (header {name!r})")
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"Invalid header name {name!r}")
+        # the value is not echoed: it may be a secret
+        if _HEADER_VALUE_FORBIDDEN.search(value):
+            raise ValueError(f"Invalid value for header {name!r}: it holds a line break or control character")
+
+
+def check_timeout(timeout: object, name: str = "timeout") -> None:
+    """Raise ``ValueError`` unless ``timeout`` is None or a positive, finite number of seconds."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
+    """The base URL without a trailing ``/``; ``ConfigurationError`` unless it is safe to send credentials to.
+
+    ``https://`` always; ``http://`` only to a loopback host (127.0.0.0/8, ``::1``, ``localhost``) or when
+    ``allow_insecure_http`` is given, since the API key would otherwise cross the network in clear text.
+    """
+    if not isinstance(base_url, str):
+        raise ConfigurationError("base_url must be a string such as 'https://api.authpi.dev'")
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as error:
+        raise ConfigurationError(f"base_url is not a valid URL: {error}") from None
+    if url.scheme not in ("https", "http") or not url.host:
+        raise ConfigurationError("base_url must be an absolute https:// URL, such as 'https://api.authpi.dev'")
+    if url.query or url.fragment:
+        raise ConfigurationError("base_url must not have a query or fragment")
+    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        raise ConfigurationError(
+            "base_url must use https:// (plain http:// is allowed only for loopback hosts, "
+            "or with allow_insecure_http=True)"
+        )
+    return base_url.rstrip("/")
