@@ -17,7 +17,8 @@ _PATH_SEPARATORS = ("/", "\\", "?", "#")
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|3f|23|2e)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls except horizontal tab
+# controls except horizontal tab, and anything beyond ASCII (httpx sends header values as ASCII)
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\U0010ffff]")
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -52,7 +53,9 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
             raise ValueError(f"Invalid header name {name!r}")
         # the value is not echoed: it may be a secret
         if _HEADER_VALUE_FORBIDDEN.search(value):
-            raise ValueError(f"Invalid value for header {name!r}: it holds a line break or control character")
+            raise ValueError(
+                f"Invalid value for header {name!r}: it holds a line break, a control or a non-ASCII character"
+            )
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> None:
