@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import AuthenticationError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["BearerToken", "TokenRefresher"]
 
@@ -23,12 +25,15 @@ class BearerToken:
     may try again.
     """
 
-    __slots__ = ("_on_expired", "_refreshing", "_value")
+    __slots__ = ("_base_headers", "_headers", "_headers_value", "_on_expired", "_refreshing", "_value")
 
-    def __init__(self, value: str, on_expired: TokenRefresher | None) -> None:
+    def __init__(self, value: str, on_expired: TokenRefresher | None, base_headers: Mapping[str, str]) -> None:
         self._value = value
         self._on_expired = on_expired
         self._refreshing: asyncio.Task[str] | None = None
+        self._base_headers = dict(base_headers)
+        self._headers: dict[str, str] = {}
+        self._headers_value = ""
 
     def __repr__(self) -> str:
         return "BearerToken(<redacted>)"
@@ -40,12 +45,24 @@ class BearerToken:
         """The secret itself, for the ``authorization`` header only."""
         return self._value
 
+    def headers(self) -> dict[str, str]:
+        """The base headers plus ``authorization`` for the current token (built again only after a refresh).
+
+        Callers must not change the dict they get.
+        """
+        if self._headers_value is not self._value:
+            self._headers = {**self._base_headers, "authorization": f"Bearer {self._value}"}
+            self._headers_value = self._value
+        return self._headers
+
     @property
     def can_refresh(self) -> bool:
         return self._on_expired is not None
 
     async def refresh(self, stale: str) -> None:
         """Replace ``stale`` with a fresh token, sharing one callback run among concurrent callers."""
+        import asyncio  # here, not at the top: importing the SDK should not cost an asyncio import
+
         if self._value != stale:
             return  # another request already refreshed
         task = self._refreshing

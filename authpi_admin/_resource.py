@@ -8,8 +8,7 @@ answer: a dict with ``_etag``, a model, a :class:`Page`, or None.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._validation import validate_path_segment
@@ -22,35 +21,58 @@ if TYPE_CHECKING:
 
     ModelT = TypeVar("ModelT", bound=BaseModel)
 
-__all__ = ["Endpoint", "Resource", "Scope"]
+__all__ = ["Endpoint", "Resource", "Scope", "model_class"]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@dataclass(frozen=True)
 class Endpoint:
     """One API operation, relative to the base path of the class that calls it.
 
     ``path`` is a template such as ``"/{org_id}/{group_id}"``; its placeholders are filled, in order,
-    with validated ids.
+    with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
     """
 
-    method: str
-    path: str = ""
-    id_names: tuple[str, ...] = field(init=False)
-    _format: str = field(init=False, repr=False)
+    __slots__ = ("_literals", "id_names", "method", "path")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "id_names", tuple(_PLACEHOLDER.findall(self.path)))
-        object.__setattr__(self, "_format", _PLACEHOLDER.sub("{}", self.path))
+    def __init__(self, method: str, path: str = "") -> None:
+        self.method = method
+        self.path = path
+        self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
+        # the text around the placeholders: literals[0] + id0 + literals[1] + id1 + ...
+        self._literals: tuple[str, ...] = tuple(_PLACEHOLDER.split(path)[::2])
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.method!r}, {self.path!r})"
 
     def render(self, ids: tuple[str, ...]) -> str:
         """The path suffix with each id validated and put in its place."""
-        if len(ids) != len(self.id_names):
-            raise TypeError(f"{self.path!r} takes {len(self.id_names)} id(s), got {len(ids)}")
-        return self._format.format(
-            *(validate_path_segment(value, name) for value, name in zip(ids, self.id_names, strict=True))
-        )
+        names = self.id_names
+        if len(ids) != len(names):
+            raise TypeError(f"{self.path!r} takes {len(names)} id(s), got {len(ids)}")
+        literals = self._literals
+        if len(names) == 1:  # the common case, without the loop
+            return literals[0] + validate_path_segment(ids[0], names[0]) + literals[1]
+        if not names:
+            return self.path
+        parts = [literals[0]]
+        for index, value in enumerate(ids):
+            parts.append(validate_path_segment(value, names[index]))
+            parts.append(literals[index + 1])
+        return "".join(parts)
+
+
+_MODEL_CLASSES: dict[str, Any] = {}
+
+
+def model_class(name: str) -> Any:
+    """A class of ``authpi_admin.generated.models``, imported on first use (pydantic loads only then)."""
+    cls = _MODEL_CLASSES.get(name)
+    if cls is None:
+        from .generated import models
+
+        cls = _MODEL_CLASSES[name] = getattr(models, name)
+    return cls
 
 
 def _call_headers(
@@ -116,7 +138,7 @@ class _Node:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._base_path!r})"
 
-    async def _send(
+    def _send(
         self,
         endpoint: Endpoint,
         ids: tuple[str, ...],
@@ -127,8 +149,9 @@ class _Node:
         idempotency_key: str | None = None,
         timeout: float | None,
         headers: Mapping[str, str] | None,
-    ) -> ApiResponse:
-        return await self._client.request(
+    ) -> Awaitable[ApiResponse]:
+        # not a coroutine itself: handing back the transport's saves an await layer on every call
+        return self._client.request(
             endpoint.method,
             self._base_path + endpoint.render(ids),
             body=body,

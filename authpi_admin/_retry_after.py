@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["parse_retry_after"]
 
@@ -20,6 +22,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     try:
         seconds = float(text)
     except ValueError:
+        # dates are rare: their imports wait until one is seen
+        from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
+
         try:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 
@@ -12,13 +11,12 @@ from .errors import ConfigurationError
 
 __all__ = ["check_base_url", "check_headers", "check_timeout", "validate_path_segment"]
 
-_PATH_SEPARATORS = ("/", "\\", "?", "#")
-# Percent-encoded separators and dots: a server or proxy that decodes them would see another path.
-_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|3f|23|2e)", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SEPARATOR = re.compile(r"[/\\?#]")
+# Anything unsafe in one search: separators, control characters, and percent-encoded separators or dots
+# (a server or proxy that decodes them would see another path).
+_UNSAFE_SEGMENT = re.compile(r"[/\\?#\x00-\x1f\x7f]|%(?:2f|5c|3f|23|2e)", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# controls except horizontal tab, and anything beyond ASCII (httpx sends header values as ASCII)
-_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\U0010ffff]")
+_HEADER_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls except horizontal tab
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -29,15 +27,11 @@ def validate_path_segment(value: str, name: str = "id") -> str:
     endpoint than the one meant; so would a control character or a percent-encoded separator or dot
     (``%2F``, ``%5C``, ``%3F``, ``%23``, ``%2E``) once decoded. All are refused before anything is sent.
     """
-    if (
-        not isinstance(value, str)
-        or value in ("", ".", "..")
-        or any(separator in value for separator in _PATH_SEPARATORS)
-    ):
+    if isinstance(value, str) and value not in ("", ".", "..") and not _UNSAFE_SEGMENT.search(value):
+        return value
+    if not isinstance(value, str) or value in ("", ".", "..") or _SEPARATOR.search(value):
         raise ValueError(f"Invalid {name}: must not be empty or contain path separators")
-    if _CONTROL.search(value) or _ENCODED_SEPARATOR.search(value):
-        raise ValueError(f"Invalid {name}: must not contain control characters or encoded separators")
-    return value
+    raise ValueError(f"Invalid {name}: must not contain control characters or encoded separators")
 
 
 def check_headers(headers: Mapping[str, str] | None) -> None:
@@ -52,7 +46,8 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
         if not _HEADER_NAME.match(name):
             raise ValueError(f"Invalid header name {name!r}")
         # the value is not echoed: it may be a secret
-        if _HEADER_VALUE_FORBIDDEN.search(value):
+        # httpx sends header values as ASCII: anything else would fail only once sending
+        if not value.isascii() or _HEADER_VALUE_CONTROL.search(value):
             raise ValueError(
                 f"Invalid value for header {name!r}: it holds a line break, a control or a non-ASCII character"
             )
@@ -69,6 +64,8 @@ def check_timeout(timeout: object, name: str = "timeout") -> None:
 def _is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True
+    import ipaddress  # only when a client is built with an http:// URL
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

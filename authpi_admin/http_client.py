@@ -6,10 +6,8 @@ Resource classes describe a call (method, path, query, body, headers) and hand i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,12 +41,25 @@ RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.
 
 logger = logging.getLogger("authpi_admin")
 
-# Indirections so tests can observe retry waits and pin the jitter without sleeping.
-_sleep = asyncio.sleep
-_jitter = random.random
+# How many parsed request URLs a client keeps (then it starts over).
+_URL_CACHE_SIZE = 256
 
 
-@dataclass(frozen=True)
+# Indirections so tests can observe retry waits and pin the jitter without sleeping. asyncio and random
+# are imported on first use: importing the SDK should cost little more than importing httpx.
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def _jitter() -> float:
+    import random
+
+    return random.random()
+
+
+@dataclass(frozen=True, slots=True)
 class ApiResponse:
     """A successful answer: the parsed JSON body (None when empty) and the ``ETag`` header.
 
@@ -91,6 +102,19 @@ def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
+_EMPTY_STREAM = httpx.ByteStream(b"")
+
+
+def _release(response: httpx.Response) -> None:
+    """Let a fully read response be freed at once rather than at the next cyclic garbage collection.
+
+    httpx keeps a response and the stream bound to it in a reference cycle. The SDK reads the body
+    before this is called and never hands the response out, so cutting the cycle is safe, and it keeps
+    ``list_all`` in flat memory: otherwise every page waits for the collector.
+    """
+    response.stream = _EMPTY_STREAM
+
+
 def _network_error(error: httpx.HTTPError) -> NetworkError:
     kind = type(error).__name__
     if isinstance(error, httpx.TimeoutException):
@@ -124,18 +148,17 @@ class HttpClient:
         check_headers({"authorization": f"Bearer {token}"})
         check_timeout(timeout)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
-        self._token = BearerToken(token, on_token_expired)
         self._timeout = timeout
         self._retry = RetryConfig.from_option(retries)
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
         self._closed = False
-        # Built once: every request starts from these.
-        self._base_headers: dict[str, str] = {
-            "accept": "application/json",
-            "user-agent": build_user_agent(),
-            **_allowed_headers(default_headers),
-        }
+        # Built once, not per request: the headers every request starts from (re-made when the token
+        # changes), the timeout object, and parsed URLs of recent paths (httpx's URL parsing is costly).
+        base_headers = {"accept": "application/json", "user-agent": build_user_agent()}
+        self._token = BearerToken(token, on_token_expired, {**base_headers, **_allowed_headers(default_headers)})
+        self._timeout_config = httpx.Timeout(timeout)
+        self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self._base_url!r})"
@@ -173,39 +196,46 @@ class HttpClient:
         configured; a 401 with an ``on_token_expired`` callback refreshes the token once and sends again.
         Nothing from httpx escapes: network failures raise :class:`NetworkError`.
         """
-        if self.is_closed:
+        if self._closed or self._http.is_closed:
             raise ClosedClientError()
-        check_timeout(timeout)
+        if timeout is not None:
+            check_timeout(timeout)
         method = method.upper()
-        url = self._base_url + path
+        url = self._url(path)
         params = {key: value for key, value in query.items() if value is not None} if query else None
-        request_headers = dict(self._base_headers)
+        extra: dict[str, str] | None = None
         content: bytes | None = None
         if body is not None:
             content = encode_body(body)
-            request_headers["content-type"] = "application/json"
-        request_headers.update(_allowed_headers(headers))
-        effective_timeout = timeout if timeout is not None else self._timeout
+            extra = {"content-type": "application/json"}
+        if headers:
+            extra = {**extra, **_allowed_headers(headers)} if extra else _allowed_headers(headers)
+        timeout_config = self._timeout_config if timeout is None else httpx.Timeout(timeout)
         retry = self._retry if method in RETRYABLE_METHODS else None
+        debug = logger.isEnabledFor(logging.DEBUG)
 
         retries_done = 0
         refreshed = False
         while True:
             token = self._token.value
-            request_headers["authorization"] = f"Bearer {token}"
-            started = time.perf_counter()
+            send_headers = {**self._token.headers(), **extra} if extra else self._token.headers()
+            started = time.perf_counter() if debug else 0.0
             try:
-                response = await self._send(method, url, params, request_headers, content, effective_timeout)
+                response = await self._send(method, url, params, send_headers, content, timeout_config)
             except httpx.HTTPError as error:
-                failure = _network_error(error)
-                self._log(method, path, type(error).__name__, retries_done + 1, started)
+                if debug:
+                    self._log(method, path, type(error).__name__, retries_done + 1, started)
                 if retry is not None and retries_done < retry.limit and isinstance(error, RETRYABLE_TRANSPORT_ERRORS):
                     await _sleep(retry.wait_before(retries_done, _jitter()))
                     retries_done += 1
                     continue
-                raise failure from error
+                raise _network_error(error) from error
             status = response.status_code
-            self._log(method, path, status, retries_done + 1, started)
+            _release(response)
+            if debug:
+                self._log(method, path, status, retries_done + 1, started)
+            if 200 <= status < 300:
+                return self._read(response)
             if status == 401 and self._token.can_refresh and not refreshed:
                 refreshed = True
                 await self._token.refresh(token)
@@ -217,19 +247,26 @@ class HttpClient:
                 await _sleep(asked if asked is not None else retry.wait_before(retries_done, _jitter()))
                 retries_done += 1
                 continue
-            return self._read(response)
+            raise self._error(response)
+
+    def _url(self, path: str) -> httpx.URL:
+        """The parsed URL for ``path``, from a small cache: lists and hot objects reuse the same paths."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(self._base_url + path)
+        return url
 
     async def _send(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         params: dict[str, Any] | None,
         headers: dict[str, str],
         content: bytes | None,
-        timeout: float,
+        timeout: httpx.Timeout,
     ) -> httpx.Response:
-        if self.is_closed:
-            raise ClosedClientError()
         try:
             # never follow redirects: the credential must not travel to another origin
             return await self._http.request(
@@ -249,9 +286,8 @@ class HttpClient:
 
     @staticmethod
     def _log(method: str, path: str, outcome: int | str, attempt: int, started: float) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, attempt, elapsed)
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, attempt, elapsed)
 
     @staticmethod
     def _error(response: httpx.Response) -> ApiError:
@@ -265,10 +301,8 @@ class HttpClient:
             status_code=response.status_code, body=error_body, headers=response.headers, raw_body=raw_text
         )
 
-    @classmethod
-    def _read(cls, response: httpx.Response) -> ApiResponse:
-        if not response.is_success:
-            raise cls._error(response)
+    @staticmethod
+    def _read(response: httpx.Response) -> ApiResponse:
         etag = response.headers.get("etag")
         raw = response.content
         if response.status_code == 204 or not raw:

@@ -26,10 +26,14 @@ async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> 
     """Yield every item of every page, calling ``fetcher(cursor)`` from ``None`` until the last page.
 
     Only one page is held at a time, so any number of items streams in flat memory. A server that hands
-    back a cursor it already gave would loop forever: that raises :class:`MalformedResponseError` instead.
+    back cursors in a cycle would loop forever: that raises :class:`MalformedResponseError` instead, at
+    the latest after about twice the cycle's length in pages.
     """
     cursor: str | None = None
-    seen: set[str] = set()
+    # Brent's cycle detection: a repeated cursor is found with O(1) memory, so the walk stays flat
+    # however many pages there are (a set of every cursor seen would grow with the list).
+    saved: str | None = None
+    power = steps = 1
     while True:
         page = await fetcher(cursor)
         for item in page.data:
@@ -37,10 +41,12 @@ async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> 
         if not page.has_more or page.next_cursor is None:
             return
         cursor = page.next_cursor
-        if cursor in seen:
+        if cursor == saved:
             raise MalformedResponseError(
                 status_code=200,
                 error_description="The API repeated a pagination cursor; stopping instead of looping",
                 raw_body=cursor,
             )
-        seen.add(cursor)
+        if steps == power:
+            saved, power, steps = cursor, power * 2, 0
+        steps += 1

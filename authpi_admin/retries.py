@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -76,5 +75,9 @@ class RetryConfig:
 
         ``jitter`` in [0, 1) picks the reduction (random when None).
         """
-        fraction = random.random() if jitter is None else jitter
+        if jitter is None:
+            import random
+
+            jitter = random.random()
+        fraction = jitter
         return min(self.backoff_for(retry_number) * (1.0 - 0.25 * fraction), self.max_delay)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import sys
 
 from ._version import SDK_VERSION
@@ -10,6 +9,8 @@ from ._version import SDK_VERSION
 
 def build_user_agent() -> str:
     """Return ``authpi-admin-py/<sdk> Python/<x.y.z> (<system>; <machine>)``, platform names lower-case."""
+    import platform  # at first use: the string is built once per client, not at import
+
     version = sys.version_info
     python = f"{version.major}.{version.minor}.{version.micro}"
     system = platform.system().lower() or "unknown"

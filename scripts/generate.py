@@ -321,7 +321,7 @@ def call_arguments(method: Method) -> str:
     else:
         parts.append(ids)
     if method.model:
-        parts.append(method.model)
+        parts.append(f'model_class("{method.model}")')
     if method.body is not None:
         parts.append("body=body")
     for keyword in method.keywords:
@@ -342,9 +342,6 @@ def render_method(method: Method) -> list[str]:
     }[method.kind]
     lines = [f"    async def {method.name}({signature(method)}) -> {method.returns}:"]
     lines.append(f'        """{method.summary.rstrip(".")}."""')
-    if method.model:
-        lines.append(f"        from ..models import {method.model}")
-        lines.append("")
     if method.kind.startswith("iterate"):
         lines.append(f"        async for item in self.{helper}({call_arguments(method)}):")
         lines.append("            yield item")
@@ -359,21 +356,48 @@ def ordered_methods(spec: ClassSpec) -> list[Method]:
     return sorted(spec.methods.values(), key=lambda m: (METHOD_RANK.get(m.name, 9), m.suffix, m.name))
 
 
-def render_accessors(accessors: list[Accessor]) -> list[str]:
+def class_module(class_name: str, package: str) -> str:
+    """Where ``class_name`` is imported from, relative to a module of ``package`` (resources/scopes/root)."""
+    kind = "resources" if class_name.endswith("Resource") else "scopes"
+    if package == "root":
+        return f".{kind}.{module_of(class_name)}"
+    if kind == package:
+        return f".{module_of(class_name)}"
+    return f"..{kind}.{module_of(class_name)}"
+
+
+def render_accessors(accessors: list[Accessor], package: str) -> list[str]:
+    """Accessors import their class when first used, so importing the package stays cheap."""
     lines: list[str] = []
     for accessor in accessors:
         lines.append("")
+        load = f"        from {class_module(accessor.class_name, package)} import {accessor.class_name}"
         if accessor.param:
             lines.append(f"    def {accessor.name}(self, {accessor.param}: str) -> {accessor.class_name}:")
             lines.append(f'        """{accessor.doc}"""')
+            lines.append(load)
+            lines.append("")
             lines.append(f'        return {accessor.class_name}(self._client, f"{accessor.path}", {accessor.param})')
         else:
             path = f'f"{accessor.path}"' if "{" in accessor.path else f'"{accessor.path}"'
             lines.append("    @cached_property")
             lines.append(f"    def {accessor.name}(self) -> {accessor.class_name}:")
             lines.append(f'        """{accessor.doc}"""')
+            lines.append(load)
+            lines.append("")
             lines.append(f"        return {accessor.class_name}(self._client, {path})")
     return lines
+
+
+def type_only_imports(accessors: list[Accessor], package: str, models: list[str]) -> list[str]:
+    """Imports needed only by annotations (the accessors' classes, the models)."""
+    lines = [
+        f"    from {class_module(a.class_name, package)} import {a.class_name}"
+        for a in sorted(accessors, key=lambda a: a.class_name)
+    ]
+    if models:
+        lines.append(f"    from {'..' if package != 'root' else '.'}models import {', '.join(models)}")
+    return ["", "if TYPE_CHECKING:", *lines] if lines else []
 
 
 def imports_for(spec_methods: list[Method], accessors: list[Accessor], own_package: str) -> list[str]:
@@ -386,26 +410,20 @@ def imports_for(spec_methods: list[Method], accessors: list[Accessor], own_packa
         lines.append("from collections.abc import AsyncIterator")
     if accessors:
         lines.append("from functools import cached_property")
-    if models:
+    if models or accessors:
         typing_names.add("TYPE_CHECKING")
     lines.append(f"from typing import {', '.join(sorted(typing_names))}")
     lines.append("")
     if own_package == "scopes":
         lines.append("from ..._resource import Endpoint, Scope")
         lines.append("from ...http_client import HttpClient")
+    elif models:
+        lines.append("from ..._resource import Endpoint, Resource, model_class")
     else:
         lines.append("from ..._resource import Endpoint, Resource")
     if uses_page:
         lines.append("from ...pagination import Page")
-    for accessor in sorted(accessors, key=lambda a: a.class_name):
-        if accessor.class_name.endswith("Resource"):
-            target = f"..resources.{module_of(accessor.class_name)}"
-        else:
-            target = f".{module_of(accessor.class_name)}"
-        lines.append(f"from {target} import {accessor.class_name}")
-    if models:
-        lines += ["", "if TYPE_CHECKING:", f"    from ..models import {', '.join(models)}"]
-    return lines
+    return lines + type_only_imports(accessors, own_package, models)
 
 
 def render_class_module(spec: ClassSpec) -> str:
@@ -427,7 +445,7 @@ def render_class_module(spec: ClassSpec) -> str:
             f'        super().__init__(client, base_path, {param}, "{param}")',
             f"        self.{param} = {param}",
         ]
-    lines += render_accessors(spec.accessors)
+    lines += render_accessors(spec.accessors, package)
     for method in methods:
         lines.append("")
         lines += render_method(method)
@@ -441,13 +459,10 @@ def render_root(accessors: list[Accessor]) -> str:
         "from __future__ import annotations",
         "",
         "from functools import cached_property",
+        "from typing import TYPE_CHECKING",
         "",
         "from ..http_client import HttpClient",
-    ]
-    for accessor in sorted(accessors, key=lambda a: (not a.class_name.endswith("Resource"), a.class_name)):
-        package = "resources" if accessor.class_name.endswith("Resource") else "scopes"
-        lines.append(f"from .{package}.{module_of(accessor.class_name)} import {accessor.class_name}")
-    lines += [
+        *type_only_imports(accessors, "root", []),
         "",
         "",
         "class AccountRoot:",
@@ -456,7 +471,7 @@ def render_root(accessors: list[Accessor]) -> str:
         "    _client: HttpClient",
         "    _base_path: str",
     ]
-    lines += render_accessors(accessors)
+    lines += render_accessors(accessors, "root")
     return "\n".join(lines) + "\n"
 
 

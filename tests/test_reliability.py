@@ -419,7 +419,7 @@ async def test_no_credential_in_reprs_errors_attributes_or_logs(
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith("GET /v1/accounts/me/issuers -> 503 (attempt 1, ")
     assert messages[1].startswith("GET /v1/accounts/me/issuers -> 401 (attempt 2, ")
-    assert BearerToken(SECRET, None).value == SECRET
+    assert BearerToken(SECRET, None, {}).value == SECRET
 
 
 async def test_network_failures_are_logged_by_class(

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..http_client import HttpClient
-from .resources.accounts import AccountsResource
-from .resources.api_keys import ApiKeysResource
-from .resources.domains import DomainsResource
-from .resources.events import EventsResource
-from .resources.issuers import IssuersResource
-from .resources.notes import NotesResource
-from .resources.tokens import TokensResource
-from .resources.webhooks import WebhooksResource
-from .scopes.issuer_scope import IssuerScope
-from .scopes.webhook_scope import WebhookScope
+
+if TYPE_CHECKING:
+    from .resources.accounts import AccountsResource
+    from .resources.api_keys import ApiKeysResource
+    from .resources.domains import DomainsResource
+    from .resources.events import EventsResource
+    from .resources.issuers import IssuersResource
+    from .resources.notes import NotesResource
+    from .resources.tokens import TokensResource
+    from .resources.webhooks import WebhooksResource
+    from .scopes.issuer_scope import IssuerScope
+    from .scopes.webhook_scope import WebhookScope
 
 
 class AccountRoot:
@@ -26,47 +29,67 @@ class AccountRoot:
     @cached_property
     def accounts(self) -> AccountsResource:
         """Operations on accounts."""
+        from .resources.accounts import AccountsResource
+
         return AccountsResource(self._client, "/v1/accounts")
 
     @cached_property
     def api_keys(self) -> ApiKeysResource:
         """Operations on api keys."""
+        from .resources.api_keys import ApiKeysResource
+
         return ApiKeysResource(self._client, f"{self._base_path}/api-keys")
 
     @cached_property
     def domains(self) -> DomainsResource:
         """Operations on domains."""
+        from .resources.domains import DomainsResource
+
         return DomainsResource(self._client, f"{self._base_path}/domains")
 
     @cached_property
     def events(self) -> EventsResource:
         """Operations on events."""
+        from .resources.events import EventsResource
+
         return EventsResource(self._client, f"{self._base_path}/events")
 
     @cached_property
     def issuers(self) -> IssuersResource:
         """Operations on issuers."""
+        from .resources.issuers import IssuersResource
+
         return IssuersResource(self._client, f"{self._base_path}/issuers")
 
     @cached_property
     def notes(self) -> NotesResource:
         """Operations on notes."""
+        from .resources.notes import NotesResource
+
         return NotesResource(self._client, f"{self._base_path}/notes")
 
     @cached_property
     def tokens(self) -> TokensResource:
         """Operations on tokens."""
+        from .resources.tokens import TokensResource
+
         return TokensResource(self._client, f"{self._base_path}/tokens")
 
     @cached_property
     def webhooks(self) -> WebhooksResource:
         """Operations on webhooks."""
+        from .resources.webhooks import WebhooksResource
+
         return WebhooksResource(self._client, f"{self._base_path}/webhooks")
 
     def issuer(self, issuer_id: str) -> IssuerScope:
         """The issuer with this id."""
+        from .scopes.issuer_scope import IssuerScope
+
         return IssuerScope(self._client, f"{self._base_path}/issuers", issuer_id)
 
     def webhook(self, webhook_id: str) -> WebhookScope:
         """The webhook with this id."""
+        from .scopes.webhook_scope import WebhookScope
+
         return WebhookScope(self._client, f"{self._base_path}/webhooks", webhook_id)

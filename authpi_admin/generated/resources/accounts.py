@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, Resource, model_class
 from ...pagination import Page
 
 if TYPE_CHECKING:
@@ -71,9 +71,7 @@ class AccountsResource(Resource):
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Note:
         """Get Note Backlinks."""
-        from ..models import Note
-
-        return await self._model(_BACKLINKS_NOTES, (account_id,), Note, timeout=timeout, headers=headers)
+        return await self._model(_BACKLINKS_NOTES, (account_id,), model_class("Note"), timeout=timeout, headers=headers)
 
     async def count_notes(
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None

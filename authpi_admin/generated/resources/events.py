@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, Resource, model_class
 from ...pagination import Page
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ class EventsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[Event]:
         """List Events."""
-        from ..models import Event
-
         return await self._model_page(
             _LIST,
             {
@@ -48,7 +46,7 @@ class EventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            Event,
+            model_class("Event"),
             timeout=timeout,
             headers=headers,
         )
@@ -67,8 +65,6 @@ class EventsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Event]:
         """Auto-paginating iterator over all events."""
-        from ..models import Event
-
         async for item in self._iterate_models(
             _LIST,
             {
@@ -81,7 +77,7 @@ class EventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            Event,
+            model_class("Event"),
             timeout=timeout,
             headers=headers,
         ):

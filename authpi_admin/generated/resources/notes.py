@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, Resource, model_class
 from ...pagination import Page
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[Note]:
         """List Notes."""
-        from ..models import Note
-
         return await self._model_page(
             _LIST,
             {
@@ -51,7 +49,7 @@ class NotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            Note,
+            model_class("Note"),
             timeout=timeout,
             headers=headers,
         )
@@ -70,8 +68,6 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Note]:
         """Auto-paginating iterator over all notes."""
-        from ..models import Note
-
         async for item in self._iterate_models(
             _LIST,
             {
@@ -84,7 +80,7 @@ class NotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            Note,
+            model_class("Note"),
             timeout=timeout,
             headers=headers,
         ):

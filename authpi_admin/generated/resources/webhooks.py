@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, Resource, model_class
 from ...pagination import Page
 
 if TYPE_CHECKING:
@@ -32,12 +32,10 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[WebhookListItem]:
         """List Webhooks."""
-        from ..models import WebhookListItem
-
         return await self._model_page(
             _LIST,
             {"limit": limit, "cursor": cursor, "status": status},
-            WebhookListItem,
+            model_class("WebhookListItem"),
             timeout=timeout,
             headers=headers,
         )
@@ -51,10 +49,12 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[WebhookListItem]:
         """Auto-paginating iterator over all webhooks."""
-        from ..models import WebhookListItem
-
         async for item in self._iterate_models(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, WebhookListItem, timeout=timeout, headers=headers
+            _LIST,
+            {"limit": limit, "cursor": None, "status": status},
+            model_class("WebhookListItem"),
+            timeout=timeout,
+            headers=headers,
         ):
             yield item
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, Scope
 from ...http_client import HttpClient
-from ..resources.verifiers import VerifiersResource
+
+if TYPE_CHECKING:
+    from ..resources.verifiers import VerifiersResource
+
 
 _GET = Endpoint("GET", "")
 _UPDATE = Endpoint("PATCH", "")
@@ -24,6 +27,8 @@ class AgentScope(Scope):
     @cached_property
     def verifiers(self) -> VerifiersResource:
         """Operations on verifiers."""
+        from ..resources.verifiers import VerifiersResource
+
         return VerifiersResource(self._client, f"{self._base_path}/verifiers")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, Scope
 from ...http_client import HttpClient
-from ..resources.agents import AgentsResource
-from ..resources.api_keys import ApiKeysResource
-from ..resources.approvals import ApprovalsResource
-from ..resources.auth_methods import AuthMethodsResource
-from ..resources.clients import ClientsResource
-from ..resources.domains import DomainsResource
-from ..resources.groups import GroupsResource
-from ..resources.invitations import InvitationsResource
-from ..resources.members import MembersResource
-from ..resources.organizations import OrganizationsResource
-from ..resources.sessions import SessionsResource
-from ..resources.users import UsersResource
-from .agent_scope import AgentScope
-from .user_scope import UserScope
+
+if TYPE_CHECKING:
+    from ..resources.agents import AgentsResource
+    from ..resources.api_keys import ApiKeysResource
+    from ..resources.approvals import ApprovalsResource
+    from ..resources.auth_methods import AuthMethodsResource
+    from ..resources.clients import ClientsResource
+    from ..resources.domains import DomainsResource
+    from ..resources.groups import GroupsResource
+    from ..resources.invitations import InvitationsResource
+    from ..resources.members import MembersResource
+    from ..resources.organizations import OrganizationsResource
+    from ..resources.sessions import SessionsResource
+    from ..resources.users import UsersResource
+    from .agent_scope import AgentScope
+    from .user_scope import UserScope
+
 
 _GET = Endpoint("GET", "")
 _UPDATE = Endpoint("PATCH", "")
@@ -37,69 +40,97 @@ class IssuerScope(Scope):
     @cached_property
     def agents(self) -> AgentsResource:
         """Operations on agents."""
+        from ..resources.agents import AgentsResource
+
         return AgentsResource(self._client, f"{self._base_path}/agents")
 
     @cached_property
     def approvals(self) -> ApprovalsResource:
         """Operations on approvals."""
+        from ..resources.approvals import ApprovalsResource
+
         return ApprovalsResource(self._client, f"{self._base_path}/approvals")
 
     @cached_property
     def auth_methods(self) -> AuthMethodsResource:
         """Operations on auth methods."""
+        from ..resources.auth_methods import AuthMethodsResource
+
         return AuthMethodsResource(self._client, f"{self._base_path}/auth-methods")
 
     @cached_property
     def clients(self) -> ClientsResource:
         """Operations on clients."""
+        from ..resources.clients import ClientsResource
+
         return ClientsResource(self._client, f"{self._base_path}/clients")
 
     @cached_property
     def organizations(self) -> OrganizationsResource:
         """Operations on organizations."""
+        from ..resources.organizations import OrganizationsResource
+
         return OrganizationsResource(self._client, f"{self._base_path}/organizations")
 
     @cached_property
     def api_keys(self) -> ApiKeysResource:
         """Operations on api keys."""
+        from ..resources.api_keys import ApiKeysResource
+
         return ApiKeysResource(self._client, f"{self._base_path}/api-keys")
 
     @cached_property
     def groups(self) -> GroupsResource:
         """Operations on groups."""
+        from ..resources.groups import GroupsResource
+
         return GroupsResource(self._client, f"{self._base_path}/groups")
 
     @cached_property
     def invitations(self) -> InvitationsResource:
         """Operations on invitations."""
+        from ..resources.invitations import InvitationsResource
+
         return InvitationsResource(self._client, f"{self._base_path}/invitations")
 
     @cached_property
     def members(self) -> MembersResource:
         """Operations on members."""
+        from ..resources.members import MembersResource
+
         return MembersResource(self._client, f"{self._base_path}/members")
 
     @cached_property
     def domains(self) -> DomainsResource:
         """Operations on domains."""
+        from ..resources.domains import DomainsResource
+
         return DomainsResource(self._client, f"{self._base_path}/domains")
 
     @cached_property
     def sessions(self) -> SessionsResource:
         """Operations on sessions."""
+        from ..resources.sessions import SessionsResource
+
         return SessionsResource(self._client, f"{self._base_path}/sessions")
 
     @cached_property
     def users(self) -> UsersResource:
         """Operations on users."""
+        from ..resources.users import UsersResource
+
         return UsersResource(self._client, f"{self._base_path}/users")
 
     def agent(self, agent_id: str) -> AgentScope:
         """The agent with this id."""
+        from .agent_scope import AgentScope
+
         return AgentScope(self._client, f"{self._base_path}/agents", agent_id)
 
     def user(self, user_id: str) -> UserScope:
         """The user with this id."""
+        from .user_scope import UserScope
+
         return UserScope(self._client, f"{self._base_path}/users", user_id)
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:

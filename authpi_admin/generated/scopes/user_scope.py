@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, Scope
 from ...http_client import HttpClient
-from ..resources.sessions import SessionsResource
-from ..resources.tokens import TokensResource
-from ..resources.trusted_devices import TrustedDevicesResource
-from ..resources.verifiers import VerifiersResource
+
+if TYPE_CHECKING:
+    from ..resources.sessions import SessionsResource
+    from ..resources.tokens import TokensResource
+    from ..resources.trusted_devices import TrustedDevicesResource
+    from ..resources.verifiers import VerifiersResource
+
 
 _GET = Endpoint("GET", "")
 _UPDATE = Endpoint("PATCH", "")
@@ -27,21 +30,29 @@ class UserScope(Scope):
     @cached_property
     def sessions(self) -> SessionsResource:
         """Operations on sessions."""
+        from ..resources.sessions import SessionsResource
+
         return SessionsResource(self._client, f"{self._base_path}/sessions")
 
     @cached_property
     def tokens(self) -> TokensResource:
         """Operations on tokens."""
+        from ..resources.tokens import TokensResource
+
         return TokensResource(self._client, f"{self._base_path}/tokens")
 
     @cached_property
     def trusted_devices(self) -> TrustedDevicesResource:
         """Operations on trusted devices."""
+        from ..resources.trusted_devices import TrustedDevicesResource
+
         return TrustedDevicesResource(self._client, f"{self._base_path}/trusted-devices")
 
     @cached_property
     def verifiers(self) -> VerifiersResource:
         """Operations on verifiers."""
+        from ..resources.verifiers import VerifiersResource
+
         return VerifiersResource(self._client, f"{self._base_path}/verifiers")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:

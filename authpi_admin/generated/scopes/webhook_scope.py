@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, Scope
 from ...http_client import HttpClient
-from ..resources.deliveries import DeliveriesResource
+
+if TYPE_CHECKING:
+    from ..resources.deliveries import DeliveriesResource
+
 
 _GET = Endpoint("GET", "")
 _UPDATE = Endpoint("PATCH", "")
@@ -24,6 +27,8 @@ class WebhookScope(Scope):
     @cached_property
     def deliveries(self) -> DeliveriesResource:
         """Operations on deliveries."""
+        from ..resources.deliveries import DeliveriesResource
+
         return DeliveriesResource(self._client, f"{self._base_path}/deliveries")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
