@@ -9,7 +9,7 @@ import httpx
 
 from .errors import ConfigurationError
 
-__all__ = ["check_base_url", "check_headers", "check_timeout", "validate_path_segment"]
+__all__ = ["check_base_url", "check_credential", "check_headers", "check_timeout", "validate_path_segment"]
 
 _SEPARATOR = re.compile(r"[/\\?#]")
 # Anything unsafe in one search: separators, control characters, and percent-encoded separators or dots
@@ -32,6 +32,19 @@ def validate_path_segment(value: str, name: str = "id") -> str:
     if not isinstance(value, str) or value in ("", ".", "..") or _SEPARATOR.search(value):
         raise ValueError(f"Invalid {name}: must not be empty or contain path separators")
     raise ValueError(f"Invalid {name}: must not contain control characters or encoded separators")
+
+
+def check_credential(api_key: str | None, access_token: str | None) -> str:
+    """The one credential given; ``ConfigurationError`` for none or both (or one that cannot be a header)."""
+    if not api_key and not access_token:
+        raise ConfigurationError("Either api_key or access_token is required")
+    if api_key and access_token:
+        raise ConfigurationError("Provide either api_key or access_token, not both")
+    token = api_key or access_token
+    if not isinstance(token, str):
+        raise ConfigurationError("api_key and access_token must be strings")
+    check_headers({"authorization": f"Bearer {token}"})
+    return token
 
 
 def check_headers(headers: Mapping[str, str] | None) -> None:

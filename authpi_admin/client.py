@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from ._auth import TokenRefresher
-from ._validation import validate_path_segment
+from ._validation import check_credential, validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
 from .http_client import DEFAULT_TIMEOUT, HttpClient
@@ -46,10 +46,7 @@ class AuthPIAdmin(AccountRoot):
         retries: bool | Mapping[str, Any] | RetryConfig | None = True,
         allow_insecure_http: bool = False,
     ) -> None:
-        if not api_key and not access_token:
-            raise ConfigurationError("Either api_key or access_token is required")
-        if api_key and access_token:
-            raise ConfigurationError("Provide either api_key or access_token, not both")
+        check_credential(api_key, access_token)
         if access_token and not account_id:
             raise ConfigurationError("account_id is required when using access_token")
         account = validate_path_segment(account_id, "account_id") if account_id else "me"

@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 
 from ._auth import BearerToken, TokenRefresher
-from ._validation import check_base_url, check_headers, check_timeout, validate_path_segment
+from ._validation import check_base_url, check_credential, check_headers, check_timeout, validate_path_segment
 from .errors import (
     ApiError,
     ClosedClientError,
-    ConfigurationError,
     MalformedResponseError,
     NetworkError,
     RequestTimeoutError,
@@ -138,14 +137,7 @@ class HttpClient:
         retries: bool | Mapping[str, Any] | RetryConfig | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
-        if not api_key and not access_token:
-            raise ConfigurationError("Either api_key or access_token is required")
-        if api_key and access_token:
-            raise ConfigurationError("Provide either api_key or access_token, not both")
-        token = api_key or access_token or ""
-        if not isinstance(token, str):
-            raise ConfigurationError("api_key and access_token must be strings")
-        check_headers({"authorization": f"Bearer {token}"})
+        token = check_credential(api_key, access_token)
         check_timeout(timeout)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._timeout = timeout
@@ -201,8 +193,7 @@ class HttpClient:
         if timeout is not None:
             check_timeout(timeout)
         method = method.upper()
-        url = self._url(path)
-        params = {key: value for key, value in query.items() if value is not None} if query else None
+        url = self._url(path, query)
         extra: dict[str, str] | None = None
         content: bytes | None = None
         if body is not None:
@@ -221,7 +212,7 @@ class HttpClient:
             send_headers = {**self._token.headers(), **extra} if extra else self._token.headers()
             started = time.perf_counter() if debug else 0.0
             try:
-                response = await self._send(method, url, params, send_headers, content, timeout_config)
+                response = await self._send(method, url, send_headers, content, timeout_config)
             except httpx.HTTPError as error:
                 if debug:
                     self._log(method, path, type(error).__name__, retries_done + 1, started)
@@ -249,20 +240,25 @@ class HttpClient:
                 continue
             raise self._error(response)
 
-    def _url(self, path: str) -> httpx.URL:
-        """The parsed URL for ``path``, from a small cache: lists and hot objects reuse the same paths."""
-        url = self._urls.get(path)
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> httpx.URL:
+        """The parsed URL for ``path`` and ``query`` (None values dropped), from a small cache.
+
+        Parsing a URL is one of the costliest steps of an httpx request, and lists and hot objects reuse
+        the same URLs. The query is encoded by httpx's own ``QueryParams``, as httpx would encode it.
+        """
+        params = {key: value for key, value in query.items() if value is not None} if query else None
+        key = f"{path}?{httpx.QueryParams(params)}" if params else path
+        url = self._urls.get(key)
         if url is None:
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
-            url = self._urls[path] = httpx.URL(self._base_url + path)
+            url = self._urls[key] = httpx.URL(self._base_url + key)
         return url
 
     async def _send(
         self,
         method: str,
         url: httpx.URL,
-        params: dict[str, Any] | None,
         headers: dict[str, str],
         content: bytes | None,
         timeout: httpx.Timeout,
@@ -272,7 +268,6 @@ class HttpClient:
             return await self._http.request(
                 method,
                 url,
-                params=params,
                 headers=headers,
                 content=content,
                 timeout=timeout,
