@@ -250,9 +250,12 @@ class HttpClient:
         key = f"{path}?{httpx.QueryParams(params)}" if params else path
         url = self._urls.get(key)
         if url is None:
-            if len(self._urls) >= _URL_CACHE_SIZE:
-                self._urls.clear()
-            url = self._urls[key] = httpx.URL(self._base_url + key)
+            url = httpx.URL(self._base_url + key)
+            # a page cursor is used once: keeping its URL would only fill the cache during list_all
+            if not (params and "cursor" in params):
+                if len(self._urls) >= _URL_CACHE_SIZE:
+                    self._urls.clear()
+                self._urls[key] = url
         return url
 
     async def _send(

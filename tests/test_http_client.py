@@ -434,3 +434,20 @@ async def test_owned_client_is_closed() -> None:
     await client.close()
     assert client.is_closed
     assert client._http.is_closed
+
+
+async def test_url_cache_is_bounded_and_skips_cursors(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={}, is_reusable=True)
+    client = make()
+    for n in range(300):
+        await client.request("GET", f"/v1/things/{n}")
+    assert 0 < len(client._urls) <= 256
+    client._urls.clear()
+    await client.request("GET", "/v1/list", query={"limit": 5, "cursor": "c1"})
+    await client.request("GET", "/v1/list", query={"limit": 5, "cursor": None})
+    assert list(client._urls) == ["/v1/list?limit=5"]
+    assert [str(r.url) for r in httpx_mock.get_requests()[-2:]] == [
+        f"{BASE}/v1/list?limit=5&cursor=c1",
+        f"{BASE}/v1/list?limit=5",
+    ]
+    await client.close()
