@@ -123,6 +123,19 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
     return items, bool(body.get("has_more")), cursor if isinstance(cursor, str) else None
 
 
+def _parse_models(model: type[ModelT], items: list[Any], response: ApiResponse) -> list[ModelT]:
+    """Items parsed into ``model``; an item the model refuses is a malformed answer, not a crash."""
+    parse = model.model_validate
+    try:
+        return [parse(item) for item in items]
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        raise MalformedResponseError(
+            status_code=response.status_code,
+            error_description=f"The API answered with an object that is not a valid {model.__name__}",
+            raw_body=str(error),
+        ) from error
+
+
 class _Node:
     """Holds the transport and the base path every call of a resource or scope starts from."""
 
@@ -220,7 +233,7 @@ class _Node:
         data = response.data
         if isinstance(data, dict) and len(data) == 1 and "data" in data:
             data = data["data"]
-        instance = model.model_validate(data)
+        (instance,) = _parse_models(model, [data], response)
         instance._etag = response.etag  # type: ignore[attr-defined]
         return instance
 
@@ -261,8 +274,7 @@ class _Node:
         """Call a list endpoint and return its page with every item parsed into ``model``."""
         response = await self._send(endpoint, (), query=query, timeout=timeout, headers=headers)
         items, has_more, next_cursor = _page_parts(response)
-        parse = model.model_validate
-        return Page(data=[parse(item) for item in items], has_more=has_more, next_cursor=next_cursor)
+        return Page(data=_parse_models(model, items, response), has_more=has_more, next_cursor=next_cursor)
 
     def _iterate(
         self,

@@ -250,7 +250,10 @@ class HttpClient:
         key = f"{path}?{httpx.QueryParams(params)}" if params else path
         url = self._urls.get(key)
         if url is None:
-            url = httpx.URL(self._base_url + key)
+            try:
+                url = httpx.URL(self._base_url + key)
+            except httpx.InvalidURL as error:  # e.g. an id so long the URL passes httpx's limit
+                raise ValueError(f"Cannot build a request URL for {path[:80]!r}: {error}") from None
             # a page cursor is used once: keeping its URL would only fill the cache during list_all
             if not (params and "cursor" in params):
                 if len(self._urls) >= _URL_CACHE_SIZE:

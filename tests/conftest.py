@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
 from authpi_admin import AuthPIAdmin, http_client
+
+T = TypeVar("T")
 
 BASE = "https://api.authpi.dev"
 ACCT = f"{BASE}/v1/accounts/me"
@@ -30,3 +34,16 @@ async def admin(waits: list[float]) -> AsyncIterator[AuthPIAdmin]:
     """A client with an API key; pair it with ``httpx_mock`` to see and answer what it sends."""
     async with AuthPIAdmin(api_key="key_test") as client:
         yield client
+
+
+def run_isolated(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from a synchronous test on a loop of its own.
+
+    Unlike ``asyncio.run`` it leaves the thread's current event loop (pytest-asyncio's) in place, so no
+    loop is orphaned and left unclosed.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()

@@ -18,6 +18,8 @@ import pytest
 from authpi_admin import ApiError, AuthPIAdmin, NotFoundError
 from authpi_admin.testing import Emulator, EmulatorServer
 
+from .conftest import run_isolated
+
 pytestmark = pytest.mark.chaos
 
 OPERATIONS = 2_000
@@ -133,7 +135,7 @@ def test_chaos(capsys: pytest.CaptureFixture[str]) -> None:
         for fault, probability in FAULTS:
             emulator.faults.add(probability=probability, **fault)
         started = time.monotonic()
-        result = asyncio.run(run_chaos(server, issuer))
+        result = run_isolated(run_chaos(server, issuer))
         elapsed = time.monotonic() - started
         deadline = time.monotonic() + 5
         while server._server.server_state.connections and time.monotonic() < deadline:

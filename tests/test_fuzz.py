@@ -4,7 +4,7 @@ documented answer and never a 5xx."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -23,6 +23,7 @@ from authpi_admin.http_client import HttpClient, encode_body, validate_path_segm
 from authpi_admin.pagination import auto_paginate
 from authpi_admin.testing.validation import field_errors
 
+from .conftest import run_isolated
 from .emulator_world import IDS, build_world
 from .openapi_walk import DOCUMENT, Operation, operations, resolve
 
@@ -44,7 +45,7 @@ json_values = st.recursive(
 
 
 def run(coroutine: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(coroutine())  # type: ignore[arg-type]
+    return run_isolated(coroutine())
 
 
 # ------------------------------------------------------------------------------------------ the SDK side
@@ -253,3 +254,32 @@ def test_emulator_answers_any_request_as_documented(op: Operation) -> None:
         assert errors == [], (response.status_code, errors)
 
     check()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    status=st.sampled_from([200, 201, 204, 400, 404, 409, 429, 500, 503]),
+    body=json_values | st.fixed_dictionaries({"data": json_values, "has_more": json_values}),
+    call=st.sampled_from(["events.list", "issuers.list", "issuers.get", "backlinks", "webhook.get", "delete"]),
+)
+def test_any_answer_to_any_call_is_a_result_or_a_typed_error(status: int, body: Any, call: str) -> None:
+    """Whatever a broken or hostile server answers, a resource call returns or raises an ApiError."""
+    from authpi_admin import AuthPIAdmin
+
+    async def scenario() -> None:
+        content = b"" if status == 204 else json.dumps(body).encode()
+        transport = httpx.MockTransport(lambda request: httpx.Response(status, content=content))
+        async with httpx.AsyncClient(transport=transport) as http:
+            admin = AuthPIAdmin(api_key="k", http_client=http, retries=False)
+            calls = {
+                "events.list": lambda: admin.events.list(),
+                "issuers.list": lambda: admin.issuers.list(),
+                "issuers.get": lambda: admin.issuers.get("iss_1"),
+                "backlinks": lambda: admin.accounts.backlinks_notes("me"),
+                "webhook.get": lambda: admin.webhook("wh_1").get(),
+                "delete": lambda: admin.issuers.delete("iss_1"),
+            }
+            with contextlib.suppress(ApiError):  # any other exception fails the example
+                await calls[call]()
+
+    run(scenario)

@@ -464,3 +464,21 @@ async def test_redirects_are_never_followed(httpx_mock: HTTPXMock) -> None:
     assert caught.value.status_code == 302
     requests = httpx_mock.get_requests()
     assert [r.url.host for r in requests] == ["api.authpi.dev"]
+
+
+async def test_an_id_too_long_for_a_url_is_a_value_error(httpx_mock: HTTPXMock) -> None:
+    async with AuthPIAdmin(api_key=SECRET) as admin:
+        with pytest.raises(ValueError, match="Cannot build a request URL"):
+            await admin.issuers.get("i" * 70_000)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_model_the_server_breaks_is_a_malformed_response(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"data": [{"id": "evt_1", "type": 5}], "has_more": False})
+    httpx_mock.add_response(json={"data": {"content": "no ids"}})
+    async with AuthPIAdmin(api_key=SECRET) as admin:
+        with pytest.raises(MalformedResponseError, match="not a valid Event") as caught:
+            await admin.events.list()
+        assert caught.value.__cause__ is not None
+        with pytest.raises(MalformedResponseError, match="not a valid Note"):
+            await admin.accounts.backlinks_notes("me")
