@@ -28,7 +28,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .actions import ACTIONS, ActionContext
+from .defaults import complete
 from .document import Operation, load_document, operations, resolve
+from .events import record_event, type_matches
 from .faults import Fault, Faults
 from .store import KINDS, PARENT_KIND, Problem, Record, Store
 from .validation import field_errors
@@ -509,7 +511,7 @@ class Emulator:
             data.setdefault("status_at", now)
         if validate_refs:
             self._check_references(account, parents, payload)
-        _COMPLETE.get(collection, _nothing)(self, data, author)
+        complete(collection, self.store, data, self.clock(), f"key:{author.account}" if author else "system")
         stored_parents = {k: v for k, v in parents.items() if k not in kind.data_parents}
         key = str(data[kind.key_field]).lower() if kind.key_field == "domain" else str(data[kind.key_field])
         if self.store.get(collection, account, key) is not None:
@@ -591,7 +593,7 @@ class Emulator:
                 if (moment <= wanted) if name == "after" else (moment >= wanted):
                     return False
             elif name == "event_types":
-                if not any(_type_matches(data.get("type", ""), t.strip()) for t in str(wanted).split(",")):
+                if not any(type_matches(data.get("type", ""), t.strip()) for t in str(wanted).split(",")):
                     return False
             elif name == "has_verifiers":
                 has = any(True for _ in self.store.under("verifiers", account, {"agent_id": record.key}))
@@ -639,39 +641,18 @@ class Emulator:
         idempotency_key: str | None,
         credential: Credential,
     ) -> None:
-        singular = KINDS[record.kind].singular
-        event_type = change if "." in change else f"{singular}.{change}"
+        """Log a write and record its event (``change`` is a verb like ``created``, or a full type)."""
+        event_type = change if "." in change else f"{KINDS[record.kind].singular}.{change}"
         self.writes.append(WriteLog(request.method, request.url.path, idempotency_key, event_type))
-        event_id = self.store.new_id("events")
-        event = {
-            "spec": "1.0",
-            "id": event_id,
-            "type": event_type,
-            "source": request.url.path,
-            "trigger": "api",
-            "auth": {"type": credential.kind},
-            "subject": {"type": singular, "id": record.key},
-            "timestamp": self.clock(),
-            "data": {"object": record.public()},
-        }
-        parents = {**record.parents, f"{singular}_id": record.key}
-        self.store.add("events", account, event_id, event, parents)
-        for webhook in list(self.store.under("webhooks", account, {})):
-            wanted = webhook.data.get("events") or []
-            if webhook.data.get("status") == "active" and any(_type_matches(event_type, w) for w in wanted):
-                delivery_id = self.store.new_id("deliveries")
-                delivery = {
-                    "id": delivery_id,
-                    "webhook_id": webhook.key,
-                    "event_id": event_id,
-                    "event_type": event_type,
-                    "status": "delivered",
-                    "attempts": 1,
-                    "response_status": 200,
-                    "created_at": int(self.clock()),
-                    "timestamp": event["timestamp"],
-                }
-                self.store.add("deliveries", account, delivery_id, delivery, {"webhook_id": webhook.key})
+        record_event(
+            self.store,
+            account,
+            record,
+            event_type,
+            source=request.url.path,
+            auth_kind=credential.kind,
+            now=self.clock(),
+        )
 
     # --------------------------------------------------------------------------------------- helpers
 
@@ -702,46 +683,3 @@ def _parse_boolean(text: str) -> bool:
 _QUERY_PARSERS: dict[str, Callable[[str], Any]] = {"integer": int, "number": float, "boolean": _parse_boolean}
 
 _PARAM_OF = {collection: param for param, collection in PARENT_KIND.items()}
-
-
-def _type_matches(event_type: str, wanted: str) -> bool:
-    return wanted in ("*", event_type) or (wanted.endswith(".*") and event_type.startswith(wanted[:-1]))
-
-
-def _nothing(emulator: Emulator, data: dict[str, Any], author: Credential | None) -> None:
-    """Most kinds need nothing beyond their defaults."""
-
-
-def _complete_client(emulator: Emulator, data: dict[str, Any], author: Credential | None) -> None:
-    data.setdefault("confidential", data.get("type") in ("web", "machine"))
-    data.setdefault("settings", {})
-    if data["confidential"]:
-        data.setdefault("secret", f"cs_{emulator.store.new_id('clients')[4:]}")
-
-
-def _complete_webhook(emulator: Emulator, data: dict[str, Any], author: Credential | None) -> None:
-    auth = data.get("auth") or {}
-    data.setdefault("auth_type", auth.get("type", "none") if isinstance(auth, dict) else "none")
-
-
-def _complete_note(emulator: Emulator, data: dict[str, Any], author: Credential | None) -> None:
-    now = emulator.clock()
-    principal = f"key:{author.account}" if author is not None else "system"
-    data.update(created_at=now, updated_at=now)
-    data.setdefault("created_by", principal)
-    data.setdefault("updated_by", principal)
-    data.setdefault("issuer_id", "")
-
-
-def _complete_token(emulator: Emulator, data: dict[str, Any], author: Credential | None) -> None:
-    data.setdefault("issuer_id", "")
-    data.setdefault("user_id", "")
-    data.setdefault("jti", emulator.store.new_id("tokens"))
-
-
-_COMPLETE: dict[str, Callable[[Emulator, dict[str, Any], Credential | None], None]] = {
-    "clients": _complete_client,
-    "webhooks": _complete_webhook,
-    "notes": _complete_note,
-    "tokens": _complete_token,
-}

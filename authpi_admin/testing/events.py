@@ -1,0 +1,49 @@
+"""Events: every write the emulator applies is recorded, and delivered to the webhooks that want it."""
+
+from __future__ import annotations
+
+from .store import KINDS, Record, Store
+
+__all__ = ["record_event", "type_matches"]
+
+
+def type_matches(event_type: str, wanted: str) -> bool:
+    """``wanted`` is an event type, ``*``, or a family such as ``user.*``."""
+    return wanted in ("*", event_type) or (wanted.endswith(".*") and event_type.startswith(wanted[:-1]))
+
+
+def record_event(
+    store: Store, account: str, record: Record, event_type: str, *, source: str, auth_kind: str, now: float
+) -> None:
+    """Store the event for a write to ``record``, and one delivery for each active webhook that wants it."""
+    singular = KINDS[record.kind].singular
+    event_id = store.new_id("events")
+    event = {
+        "spec": "1.0",
+        "id": event_id,
+        "type": event_type,
+        "source": source,
+        "trigger": "api",
+        "auth": {"type": auth_kind},
+        "subject": {"type": singular, "id": record.key},
+        "timestamp": now,
+        "data": {"object": record.public()},
+    }
+    # the subject's own id is a parent too, so events can be listed by issuer_id, user_id or client_id
+    store.add("events", account, event_id, event, {**record.parents, f"{singular}_id": record.key})
+    for webhook in list(store.under("webhooks", account, {})):
+        wanted = webhook.data.get("events") or []
+        if webhook.data.get("status") == "active" and any(type_matches(event_type, w) for w in wanted):
+            delivery_id = store.new_id("deliveries")
+            delivery = {
+                "id": delivery_id,
+                "webhook_id": webhook.key,
+                "event_id": event_id,
+                "event_type": event_type,
+                "status": "delivered",
+                "attempts": 1,
+                "response_status": 200,
+                "created_at": int(now),
+                "timestamp": now,
+            }
+            store.add("deliveries", account, delivery_id, delivery, {"webhook_id": webhook.key})
