@@ -71,7 +71,7 @@ class BearerToken:
             task.add_done_callback(self._finished)
             self._refreshing = task
         try:
-            self._value = await asyncio.shield(task)
+            await asyncio.shield(task)  # _finished stores the new token, for waiters and for none
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -87,12 +87,14 @@ class BearerToken:
             ) from error
 
     def _finished(self, task: asyncio.Task[str]) -> None:
+        """Runs before any waiter resumes: keep the new token, even if every waiter was cancelled.
+
+        Asking for the exception also marks a failure as retrieved, so none is reported as unobserved.
+        """
         if self._refreshing is task:
             self._refreshing = None
         if not task.cancelled() and task.exception() is None:
-            self._value = task.result()  # even if every waiter was cancelled, keep the new token
-        elif not task.cancelled():
-            task.exception()  # retrieved: waiters re-raise it; nothing is left unobserved
+            self._value = task.result()
 
     async def _fetch(self) -> str:
         assert self._on_expired is not None

@@ -88,19 +88,29 @@ def _call_headers(
     return merged
 
 
-def _unwrap(response: ApiResponse) -> Any:
-    """A single object: its ``{"data": ...}`` envelope removed and ``_etag`` added when known."""
-    data = response.data
+def _without_envelope(data: Any) -> Any:
+    """The object inside a ``{"data": ...}`` envelope (a body whose only key is ``data``), else ``data``."""
     if isinstance(data, dict) and len(data) == 1 and "data" in data:
-        data = data["data"]
-    if isinstance(data, dict) and response.etag is not None:
-        data["_etag"] = response.etag
+        return data["data"]
     return data
+
+
+def _tagged(data: Any, etag: str | None) -> Any:
+    """``data`` with ``_etag`` added when it is an object and the answer had an ETag."""
+    if isinstance(data, dict) and etag is not None:
+        data["_etag"] = etag
+    return data
+
+
+def _unwrap(response: ApiResponse) -> Any:
+    """A single object: its envelope removed and ``_etag`` added when known."""
+    return _tagged(_without_envelope(response.data), response.etag)
 
 
 def _unwrap_object(response: ApiResponse) -> dict[str, Any]:
     """Like :func:`_unwrap`, for calls documented to answer an object: an empty answer is ``{}``."""
-    data = _unwrap(ApiResponse({}, response.etag) if response.data is None else response)
+    body = {} if response.data is None else _without_envelope(response.data)
+    data = _tagged(body, response.etag)
     if not isinstance(data, dict):
         raise MalformedResponseError(
             status_code=response.status_code,
@@ -230,10 +240,7 @@ class _Node:
     ) -> ModelT:
         """Call and parse the single object answered into ``model``, its ETag kept as ``_etag``."""
         response = await self._send(endpoint, ids, timeout=timeout, headers=headers)
-        data = response.data
-        if isinstance(data, dict) and len(data) == 1 and "data" in data:
-            data = data["data"]
-        (instance,) = _parse_models(model, [data], response)
+        (instance,) = _parse_models(model, [_without_envelope(response.data)], response)
         instance._etag = response.etag  # type: ignore[attr-defined]
         return instance
 

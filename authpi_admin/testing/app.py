@@ -470,14 +470,14 @@ class Emulator:
         kind = KINDS[spec.collection]
         # "me" (or the caller's own id) names the caller's account; _account() has checked it
         key = account if spec.collection == "accounts" else params[spec.item_param]
-        record = self.store.get(spec.collection, account, key.lower() if kind.key_field == "domain" else key)
+        record = self.store.get(spec.collection, account, kind.key_of(key))
         matches = record is not None and all(
             record.parents.get(name, record.data.get(name)) == value
             for name, value in parents.items()
             if name != "account_id"
         )
         if record is None or not matches or any(record.data.get(p) != params[p] for p in spec.extra_params):
-            raise Problem(404, "not_found", f"No {kind.singular.replace('_', ' ')} {key}")
+            raise Problem(404, "not_found", f"No {kind.label} {key}")
         return record
 
     def _require_parents(self, account: str, parents: Mapping[str, str]) -> None:
@@ -513,12 +513,12 @@ class Emulator:
             self._check_references(account, parents, payload)
         complete(collection, self.store, data, self.clock(), f"key:{author.account}" if author else "system")
         stored_parents = {k: v for k, v in parents.items() if k not in kind.data_parents}
-        key = str(data[kind.key_field]).lower() if kind.key_field == "domain" else str(data[kind.key_field])
+        key = kind.key_of(data[kind.key_field])
         if self.store.get(collection, account, key) is not None:
-            raise Problem(409, "conflict", f"A {kind.singular.replace('_', ' ')} {key} already exists")
+            raise Problem(409, "conflict", f"A {kind.label} {key} already exists")
         duplicate = self.store.conflict(collection, account, stored_parents, data, key)
         if duplicate is not None:
-            raise Problem(409, "conflict", f"A {kind.singular.replace('_', ' ')} with this {duplicate} already exists")
+            raise Problem(409, "conflict", f"A {kind.label} with this {duplicate} already exists")
         return self.store.add(collection, account, key, data, stored_parents)
 
     def _check_references(self, account: str, parents: dict[str, str], data: Mapping[str, Any]) -> None:

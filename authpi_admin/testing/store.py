@@ -47,6 +47,15 @@ class Kind:
     # parent ids kept as plain fields that may change (a domain is assigned to an issuer and back)
     data_parents: tuple[str, ...] = ()
 
+    @property
+    def label(self) -> str:
+        """The kind's name in messages: ``api key``, ``trusted device``."""
+        return self.singular.replace("_", " ")
+
+    def key_of(self, value: object) -> str:
+        """The storage key for a key field's value: domain names compare without case."""
+        return str(value).lower() if self.key_field == "domain" else str(value)
+
 
 KINDS: dict[str, Kind] = {
     kind.segment: kind
