@@ -71,7 +71,9 @@ class BearerToken:
             task.add_done_callback(self._finished)
             self._refreshing = task
         try:
-            await asyncio.shield(task)  # _finished stores the new token, for waiters and for none
+            # Store the result here too: a task that is done but whose _finished callback has not run yet
+            # returns at once from the await, before _finished could store the token.
+            self._value = await asyncio.shield(task)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -87,7 +89,7 @@ class BearerToken:
             ) from error
 
     def _finished(self, task: asyncio.Task[str]) -> None:
-        """Runs before any waiter resumes: keep the new token, even if every waiter was cancelled.
+        """Keep the new token even if every waiter was cancelled, and stop sharing the finished task.
 
         Asking for the exception also marks a failure as retrieved, so none is reported as unobserved.
         """

@@ -482,3 +482,18 @@ async def test_a_model_the_server_breaks_is_a_malformed_response(httpx_mock: HTT
         assert caught.value.__cause__ is not None
         with pytest.raises(MalformedResponseError, match="not a valid Note"):
             await admin.accounts.backlinks_notes("me")
+
+
+async def test_a_refresh_that_finished_just_now_is_used_before_its_callback_runs() -> None:
+    """A waiter can meet the refresh task done while its done-callback is still only scheduled."""
+
+    async def never() -> dict[str, str]:
+        raise AssertionError("the callback must not run again")
+
+    token = BearerToken("old", never, {})
+    finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    finished.set_result("new")
+    token._refreshing = finished  # type: ignore[assignment]
+    await token.refresh("old")
+    assert token.value == "new"
+    assert token.headers()["authorization"] == "Bearer new"
