@@ -4,29 +4,10 @@ async with AuthPIAdmin(api_key="key_...") as admin:
     page = await admin.issuers.list(limit=10)
 """
 
+from . import errors
 from ._version import SDK_VERSION
 from .client import AuthPIAdmin
-from .errors import (
-    ApiError,
-    AuthenticationError,
-    BadGatewayError,
-    ClosedClientError,
-    ConfigurationError,
-    ConflictError,
-    ForbiddenError,
-    GatewayTimeoutError,
-    InternalServerError,
-    MalformedResponseError,
-    NetworkError,
-    NotFoundError,
-    PreconditionFailedError,
-    RateLimitError,
-    RequestTimeoutError,
-    ServerError,
-    ServiceUnavailableError,
-    UnexpectedError,
-    ValidationError,
-)
+from .errors import *  # noqa: F403 - every name of errors.__all__ is the package's too (below)
 from .generated.scopes import AgentScope, IssuerScope, UserScope, WebhookScope
 from .pagination import Page
 
@@ -34,29 +15,11 @@ __version__ = SDK_VERSION
 
 __all__ = [
     "AgentScope",
-    "ApiError",
     "AuthPIAdmin",
-    "AuthenticationError",
-    "BadGatewayError",
-    "ClosedClientError",
-    "ConfigurationError",
-    "ConflictError",
-    "ForbiddenError",
-    "GatewayTimeoutError",
-    "InternalServerError",
     "IssuerScope",
-    "MalformedResponseError",
-    "NetworkError",
-    "NotFoundError",
     "Page",
-    "PreconditionFailedError",
-    "RateLimitError",
-    "RequestTimeoutError",
-    "ServerError",
-    "ServiceUnavailableError",
-    "UnexpectedError",
     "UserScope",
-    "ValidationError",
     "WebhookScope",
     "__version__",
 ]
+__all__ += errors.__all__

@@ -25,15 +25,12 @@ class BearerToken:
     may try again.
     """
 
-    __slots__ = ("_base_headers", "_headers", "_headers_value", "_on_expired", "_refreshing", "_value")
+    __slots__ = ("_on_expired", "_refreshing", "_value", "authorization")
 
-    def __init__(self, value: str, on_expired: TokenRefresher | None, base_headers: Mapping[str, str]) -> None:
-        self._value = value
+    def __init__(self, value: str, on_expired: TokenRefresher | None = None) -> None:
         self._on_expired = on_expired
         self._refreshing: asyncio.Task[str] | None = None
-        self._base_headers = dict(base_headers)
-        self._headers: dict[str, str] = {}
-        self._headers_value = ""
+        self._store(value)
 
     def __repr__(self) -> str:
         return "BearerToken(<redacted>)"
@@ -45,19 +42,15 @@ class BearerToken:
         """The secret itself, for the ``authorization`` header only."""
         return self._value
 
-    def headers(self) -> dict[str, str]:
-        """The base headers plus ``authorization`` for the current token (built again only after a refresh).
-
-        Callers must not change the dict they get.
-        """
-        if self._headers_value is not self._value:
-            self._headers = {**self._base_headers, "authorization": f"Bearer {self._value}"}
-            self._headers_value = self._value
-        return self._headers
-
     @property
     def can_refresh(self) -> bool:
+        """True when an ``on_token_expired`` callback was given."""
         return self._on_expired is not None
+
+    def _store(self, value: str) -> None:
+        # the header value is built once per token, not once per request
+        self._value = value
+        self.authorization = f"Bearer {value}"
 
     async def refresh(self, stale: str) -> None:
         """Replace ``stale`` with a fresh token, sharing one callback run among concurrent callers."""
@@ -73,7 +66,7 @@ class BearerToken:
         try:
             # Store the result here too: a task that is done but whose _finished callback has not run yet
             # returns at once from the await, before _finished could store the token.
-            self._value = await asyncio.shield(task)
+            self._store(await asyncio.shield(task))
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -96,7 +89,7 @@ class BearerToken:
         if self._refreshing is task:
             self._refreshing = None
         if not task.cancelled() and task.exception() is None:
-            self._value = task.result()
+            self._store(task.result())
 
     async def _fetch(self) -> str:
         assert self._on_expired is not None

@@ -1,43 +1,88 @@
-"""Shared runtime for the generated resource and scope classes.
+"""Shared runtime for the generated resource and scope classes: one call path for every method.
 
-A generated method only describes its call (an :class:`Endpoint`, its ids, query, body and headers) and
-hands it to the helpers here, which build the path, send it through :class:`HttpClient` and shape the
-answer: a dict with ``_etag``, a model, a :class:`Page`, or None.
+A generated method only describes its call: an :class:`Endpoint` (verb, path template and the shape of
+its answer), the ids for the template, the query or body, and the caller's :class:`RequestOptions`. It hands
+them to :meth:`_Node._call` (one answer) or :meth:`_Node._iterate` (every item of every page), which build
+the path, send it through :class:`HttpClient` and shape the answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from ._validation import validate_path_segment
 from .errors import MalformedResponseError
 from .http_client import ApiResponse, HttpClient
 from .pagination import Page, auto_paginate
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+__all__ = [
+    "Endpoint",
+    "RequestOptions",
+    "Resource",
+    "Scope",
+    "as_any",
+    "as_model",
+    "as_model_page",
+    "as_none",
+    "as_object",
+    "as_page",
+    "model_class",
+]
 
-    ModelT = TypeVar("ModelT", bound=BaseModel)
-
-__all__ = ["Endpoint", "Resource", "Scope", "model_class"]
+R = TypeVar("R")
+T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
+Shape = Callable[[ApiResponse], R]
+"""Turns a successful answer into what a method returns."""
 
-class Endpoint:
-    """One API operation, relative to the base path of the class that calls it.
+
+class RequestOptions:
+    """The per-call options every generated method takes, travelling as one object."""
+
+    __slots__ = ("headers", "idempotency_key", "if_match", "timeout")
+
+    def __init__(
+        self,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.headers = headers
+        self.if_match = if_match
+        self.idempotency_key = idempotency_key
+
+    def request_headers(self) -> Mapping[str, str] | None:
+        """The caller's headers with ``if-match`` and ``idempotency-key`` added when given."""
+        if self.if_match is None and self.idempotency_key is None:
+            return self.headers
+        merged = dict(self.headers) if self.headers else {}
+        if self.if_match is not None:
+            merged["if-match"] = self.if_match
+        if self.idempotency_key is not None:
+            merged["idempotency-key"] = self.idempotency_key
+        return merged
+
+
+class Endpoint(Generic[R]):
+    """One API operation, relative to the base path of the class that calls it, and the shape of its answer.
 
     ``path`` is a template such as ``"/{org_id}/{group_id}"``; its placeholders are filled, in order,
     with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
     """
 
-    __slots__ = ("_literals", "id_names", "method", "path")
+    __slots__ = ("_literals", "id_names", "method", "path", "shape")
 
-    def __init__(self, method: str, path: str = "") -> None:
+    def __init__(self, method: str, path: str, shape: Shape[R]) -> None:
         self.method = method
         self.path = path
+        self.shape = shape
         self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
         # the text around the placeholders: literals[0] + id0 + literals[1] + id1 + ...
         self._literals: tuple[str, ...] = tuple(_PLACEHOLDER.split(path)[::2])
@@ -62,6 +107,8 @@ class Endpoint:
         return "".join(parts)
 
 
+# ------------------------------------------------------------------------------------------------ shapes
+
 _MODEL_CLASSES: dict[str, Any] = {}
 
 
@@ -73,19 +120,6 @@ def model_class(name: str) -> Any:
 
         cls = _MODEL_CLASSES[name] = getattr(models, name)
     return cls
-
-
-def _call_headers(
-    headers: Mapping[str, str] | None, if_match: str | None, idempotency_key: str | None
-) -> Mapping[str, str] | None:
-    if if_match is None and idempotency_key is None:
-        return headers
-    merged = dict(headers) if headers else {}
-    if if_match is not None:
-        merged["if-match"] = if_match
-    if idempotency_key is not None:
-        merged["idempotency-key"] = idempotency_key
-    return merged
 
 
 def _without_envelope(data: Any) -> Any:
@@ -102,15 +136,14 @@ def _tagged(data: Any, etag: str | None) -> Any:
     return data
 
 
-def _unwrap(response: ApiResponse) -> Any:
-    """A single object: its envelope removed and ``_etag`` added when known."""
+def as_any(response: ApiResponse) -> Any:
+    """Whatever was answered: an object is unwrapped and gets ``_etag``."""
     return _tagged(_without_envelope(response.data), response.etag)
 
 
-def _unwrap_object(response: ApiResponse) -> dict[str, Any]:
-    """Like :func:`_unwrap`, for calls documented to answer an object: an empty answer is ``{}``."""
-    body = {} if response.data is None else _without_envelope(response.data)
-    data = _tagged(body, response.etag)
+def as_object(response: ApiResponse) -> dict[str, Any]:
+    """One object, unwrapped, with ``_etag``; an empty answer is ``{}``, anything else is malformed."""
+    data = _tagged({} if response.data is None else _without_envelope(response.data), response.etag)
     if not isinstance(data, dict):
         raise MalformedResponseError(
             status_code=response.status_code,
@@ -118,6 +151,10 @@ def _unwrap_object(response: ApiResponse) -> dict[str, Any]:
             raw_body=repr(response.data),
         )
     return data
+
+
+def as_none(response: ApiResponse) -> None:
+    """Nothing: the call is made for its effect (DELETE answers 204)."""
 
 
 def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
@@ -133,17 +170,47 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
     return items, bool(body.get("has_more")), cursor if isinstance(cursor, str) else None
 
 
-def _parse_models(model: type[ModelT], items: list[Any], response: ApiResponse) -> list[ModelT]:
-    """Items parsed into ``model``; an item the model refuses is a malformed answer, not a crash."""
-    parse = model.model_validate
+def as_page(response: ApiResponse) -> Page[dict[str, Any]]:
+    """One page of plain dicts."""
+    items, has_more, next_cursor = _page_parts(response)
+    return Page(data=items, has_more=has_more, next_cursor=next_cursor)
+
+
+def _parse_models(name: str, items: list[Any], response: ApiResponse) -> list[Any]:
+    """Items parsed into the model ``name``; an item the model refuses is a malformed answer, not a crash."""
+    parse = model_class(name).model_validate
     try:
         return [parse(item) for item in items]
     except ValueError as error:  # pydantic's ValidationError is a ValueError
         raise MalformedResponseError(
             status_code=response.status_code,
-            error_description=f"The API answered with an object that is not a valid {model.__name__}",
+            error_description=f"The API answered with an object that is not a valid {name}",
             raw_body=str(error),
         ) from error
+
+
+def as_model(name: str) -> Shape[Any]:
+    """One object parsed into the model ``name``, its ETag kept as ``_etag``."""
+
+    def read(response: ApiResponse) -> Any:
+        (instance,) = _parse_models(name, [_without_envelope(response.data)], response)
+        instance._etag = response.etag
+        return instance
+
+    return read
+
+
+def as_model_page(name: str) -> Shape[Page[Any]]:
+    """One page with every item parsed into the model ``name``."""
+
+    def read(response: ApiResponse) -> Page[Any]:
+        items, has_more, next_cursor = _page_parts(response)
+        return Page(data=_parse_models(name, items, response), has_more=has_more, next_cursor=next_cursor)
+
+    return read
+
+
+# ------------------------------------------------------------------------------------------- the call path
 
 
 class _Node:
@@ -161,158 +228,33 @@ class _Node:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._base_path!r})"
 
-    def _send(
+    async def _call(
         self,
-        endpoint: Endpoint,
+        endpoint: Endpoint[R],
         ids: tuple[str, ...],
+        options: RequestOptions,
         *,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
-        if_match: str | None = None,
-        idempotency_key: str | None = None,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> Awaitable[ApiResponse]:
-        # not a coroutine itself: handing back the transport's saves an await layer on every call
-        return self._client.request(
+    ) -> R:
+        """Send the call ``endpoint`` describes and return its answer in the endpoint's shape."""
+        response = await self._client.request(
             endpoint.method,
             self._base_path + endpoint.render(ids),
             body=body,
             query=query,
-            headers=_call_headers(headers, if_match, idempotency_key),
-            timeout=timeout,
+            headers=options.request_headers(),
+            timeout=options.timeout,
         )
-
-    async def _object(
-        self,
-        endpoint: Endpoint,
-        ids: tuple[str, ...],
-        *,
-        body: Any = None,
-        if_match: str | None = None,
-        idempotency_key: str | None = None,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> dict[str, Any]:
-        """Call and return the single object answered, unwrapped, with ``_etag``."""
-        response = await self._send(
-            endpoint,
-            ids,
-            body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
-        )
-        return _unwrap_object(response)
-
-    async def _any(
-        self,
-        endpoint: Endpoint,
-        ids: tuple[str, ...],
-        *,
-        body: Any = None,
-        if_match: str | None = None,
-        idempotency_key: str | None = None,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> Any:
-        """Call and return whatever was answered: an object is unwrapped and gets ``_etag``."""
-        response = await self._send(
-            endpoint,
-            ids,
-            body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
-        )
-        return _unwrap(response)
-
-    async def _model(
-        self,
-        endpoint: Endpoint,
-        ids: tuple[str, ...],
-        model: type[ModelT],
-        *,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> ModelT:
-        """Call and parse the single object answered into ``model``, its ETag kept as ``_etag``."""
-        response = await self._send(endpoint, ids, timeout=timeout, headers=headers)
-        (instance,) = _parse_models(model, [_without_envelope(response.data)], response)
-        instance._etag = response.etag  # type: ignore[attr-defined]
-        return instance
-
-    async def _none(
-        self,
-        endpoint: Endpoint,
-        ids: tuple[str, ...],
-        *,
-        if_match: str | None = None,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> None:
-        """Call for the effect only (DELETE answers 204)."""
-        await self._send(endpoint, ids, if_match=if_match, timeout=timeout, headers=headers)
-
-    async def _page(
-        self,
-        endpoint: Endpoint,
-        query: Mapping[str, Any],
-        *,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> Page[dict[str, Any]]:
-        """Call a list endpoint and return its page of plain dicts."""
-        response = await self._send(endpoint, (), query=query, timeout=timeout, headers=headers)
-        items, has_more, next_cursor = _page_parts(response)
-        return Page(data=items, has_more=has_more, next_cursor=next_cursor)
-
-    async def _model_page(
-        self,
-        endpoint: Endpoint,
-        query: Mapping[str, Any],
-        model: type[ModelT],
-        *,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> Page[ModelT]:
-        """Call a list endpoint and return its page with every item parsed into ``model``."""
-        response = await self._send(endpoint, (), query=query, timeout=timeout, headers=headers)
-        items, has_more, next_cursor = _page_parts(response)
-        return Page(data=_parse_models(model, items, response), has_more=has_more, next_cursor=next_cursor)
+        return endpoint.shape(response)
 
     def _iterate(
-        self,
-        endpoint: Endpoint,
-        query: Mapping[str, Any],
-        *,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> AsyncIterator[dict[str, Any]]:
+        self, endpoint: Endpoint[Page[T]], query: Mapping[str, Any], options: RequestOptions
+    ) -> AsyncIterator[T]:
         """Every item of every page of a list endpoint, fetched one page at a time."""
 
-        async def fetch(cursor: str | None) -> Page[dict[str, Any]]:
-            return await self._page(endpoint, {**query, "cursor": cursor}, timeout=timeout, headers=headers)
-
-        return auto_paginate(fetch)
-
-    def _iterate_models(
-        self,
-        endpoint: Endpoint,
-        query: Mapping[str, Any],
-        model: type[ModelT],
-        *,
-        timeout: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> AsyncIterator[ModelT]:
-        """Every item of every page of a list endpoint, parsed into ``model``."""
-
-        async def fetch(cursor: str | None) -> Page[ModelT]:
-            return await self._model_page(
-                endpoint, {**query, "cursor": cursor}, model, timeout=timeout, headers=headers
-            )
+        async def fetch(cursor: str | None) -> Page[T]:
+            return await self._call(endpoint, (), options, query={**query, "cursor": cursor})
 
         return auto_paginate(fetch)
 

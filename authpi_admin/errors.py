@@ -36,8 +36,11 @@ __all__ = [
     "error_from_response",
 ]
 
-# Statuses a client may retry by default when the body does not say otherwise.
-RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+# The one set of retry statuses. The SDK resends reads on these by itself (retries.RetryPolicy) ...
+AUTO_RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+# ... and marks an error ``retryable`` on these when its body does not say: a 408 may be sent again by the
+# caller, but is not resent automatically (as in 0.3.0). The emulator marks its error bodies the same way.
+RETRYABLE_STATUSES = AUTO_RETRIED_STATUSES | {408}
 
 # The longest raw body text kept on an error.
 RAW_BODY_LIMIT = 4096

@@ -25,37 +25,21 @@ from .errors import (
     RequestTimeoutError,
     error_from_response,
 )
-from .retries import RETRYABLE_METHODS, RETRYABLE_STATUSES, RetryConfig, parse_retry_after
+from .retries import RetryConfig, RetryPolicy
 from .user_agent import build_user_agent
 
-__all__ = ["ApiResponse", "HttpClient", "RetryConfig", "TokenRefresher", "validate_path_segment"]
+# HttpClient, ApiResponse, RetryConfig and validate_path_segment were importable from here in 0.3.0.
+__all__ = ["ApiResponse", "HttpClient", "RetryConfig", "validate_path_segment"]
 
 DEFAULT_TIMEOUT = 30.0
 
 # Headers the SDK owns; callers may not override them through default or per-call headers.
 RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
 
-# Transport failures worth another attempt of a read: the request may not have reached the server.
-RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-
 logger = logging.getLogger("authpi_admin")
 
 # How many parsed request URLs a client keeps (then it starts over).
 _URL_CACHE_SIZE = 256
-
-
-# Indirections so tests can observe retry waits and pin the jitter without sleeping. asyncio and random
-# are imported on first use: importing the SDK should cost little more than importing httpx.
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
-def _jitter() -> float:
-    import random
-
-    return random.random()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +52,18 @@ class ApiResponse:
     data: Any
     etag: str | None = None
     status_code: int = field(default=200, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A request checked and encoded once, sent as often as retries need."""
+
+    method: str
+    path: str
+    url: httpx.URL
+    headers: dict[str, str] | None  # content-type and the caller's headers, on top of the client's
+    content: bytes | None
+    timeout: httpx.Timeout
 
 
 def _strip_private_keys(value: Any) -> Any:
@@ -134,21 +130,25 @@ class HttpClient:
         http_client: httpx.AsyncClient | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         default_headers: Mapping[str, str] | None = None,
-        retries: bool | Mapping[str, Any] | RetryConfig | None = None,
+        retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
         token = check_credential(api_key, access_token)
         check_timeout(timeout)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._timeout = timeout
-        self._retry = RetryConfig.from_option(retries)
+        self._retry = RetryPolicy.from_option(retries)
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
         self._closed = False
-        # Built once, not per request: the headers every request starts from (re-made when the token
-        # changes), the timeout object, and parsed URLs of recent paths (httpx's URL parsing is costly).
-        base_headers = {"accept": "application/json", "user-agent": build_user_agent()}
-        self._token = BearerToken(token, on_token_expired, {**base_headers, **_allowed_headers(default_headers)})
+        self._token = BearerToken(token, on_token_expired)
+        # Built once, not per request: the headers every request starts from, the timeout object, and
+        # parsed URLs of recent paths (httpx's URL parsing is costly).
+        self._base_headers = {
+            "accept": "application/json",
+            "user-agent": build_user_agent(),
+            **_allowed_headers(default_headers),
+        }
         self._timeout_config = httpx.Timeout(timeout)
         self._urls: dict[str, httpx.URL] = {}
 
@@ -183,16 +183,46 @@ class HttpClient:
     ) -> ApiResponse:
         """Send one call and return its parsed body and ETag; raise a typed :class:`ApiError` otherwise.
 
-        ``path`` is appended to the base URL. Query values that are None are dropped; dict keys that start
-        with ``_`` are dropped from the body. Reads are retried on 429/502/503/504 and network failures as
-        configured; a 401 with an ``on_token_expired`` callback refreshes the token once and sends again.
-        Nothing from httpx escapes: network failures raise :class:`NetworkError`.
+        ``path`` is appended to the base URL; None query values and ``_`` body keys are dropped. The retry
+        policy decides what is sent again; a 401 with ``on_token_expired`` refreshes the token once and
+        resends. Nothing from httpx escapes: network failures raise :class:`NetworkError`.
         """
-        if self._closed or self._http.is_closed:
+        if self.is_closed:
             raise ClosedClientError()
-        if timeout is not None:
-            check_timeout(timeout)
-        method = method.upper()
+        prepared = self._prepare(method, path, body, query, headers, timeout)
+        retries_done = 0
+        refreshed = False
+        while True:
+            token = self._token.value
+            outcome = await self._attempt(prepared, retries_done + 1)
+            if isinstance(outcome, httpx.Response):
+                status = outcome.status_code
+                if 200 <= status < 300:
+                    return self._read(outcome)
+                if status == 401 and self._token.can_refresh and not refreshed:
+                    refreshed = True
+                    await self._token.refresh(token)
+                    continue
+            policy = self._retry
+            wait = policy.delay(prepared.method, retries_done, outcome) if policy is not None else None
+            if policy is None or wait is None:
+                if isinstance(outcome, httpx.Response):
+                    raise self._error(outcome)
+                raise _network_error(outcome) from outcome
+            await policy.sleep(wait)
+            retries_done += 1
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> _Prepared:
+        """Check and encode everything the caller gave, before anything is sent."""
+        check_timeout(timeout)
         url = self._url(path, query)
         extra: dict[str, str] | None = None
         content: bytes | None = None
@@ -202,43 +232,18 @@ class HttpClient:
         if headers:
             extra = {**extra, **_allowed_headers(headers)} if extra else _allowed_headers(headers)
         timeout_config = self._timeout_config if timeout is None else httpx.Timeout(timeout)
-        retry = self._retry if method in RETRYABLE_METHODS else None
-        debug = logger.isEnabledFor(logging.DEBUG)
+        return _Prepared(method.upper(), path, url, extra, content, timeout_config)
 
-        retries_done = 0
-        refreshed = False
-        while True:
-            token = self._token.value
-            send_headers = {**self._token.headers(), **extra} if extra else self._token.headers()
-            started = time.perf_counter() if debug else 0.0
-            try:
-                response = await self._send(method, url, send_headers, content, timeout_config)
-            except httpx.HTTPError as error:
-                if debug:
-                    self._log(method, path, type(error).__name__, retries_done + 1, started)
-                if retry is not None and retries_done < retry.limit and isinstance(error, RETRYABLE_TRANSPORT_ERRORS):
-                    await _sleep(retry.wait_before(retries_done, _jitter()))
-                    retries_done += 1
-                    continue
-                raise _network_error(error) from error
-            status = response.status_code
-            _release(response)
-            if debug:
-                self._log(method, path, status, retries_done + 1, started)
-            if 200 <= status < 300:
-                return self._read(response)
-            if status == 401 and self._token.can_refresh and not refreshed:
-                refreshed = True
-                await self._token.refresh(token)
-                continue
-            if retry is not None and status in RETRYABLE_STATUSES and retries_done < retry.limit:
-                asked = parse_retry_after(response.headers.get("retry-after"))
-                if asked is not None and asked > retry.max_delay:
-                    raise self._error(response)  # not worth sleeping that long: the caller decides
-                await _sleep(asked if asked is not None else retry.wait_before(retries_done, _jitter()))
-                retries_done += 1
-                continue
-            raise self._error(response)
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        """The client's headers, the current token's ``authorization``, then the request's own.
+
+        Built per attempt, not cached on the client: a cached copy would hold the secret outside the
+        redacted token (and a refresh changes it).
+        """
+        headers = {**self._base_headers, "authorization": self._token.authorization}
+        if extra:
+            headers.update(extra)
+        return headers
 
     def _url(self, path: str, query: Mapping[str, Any] | None) -> httpx.URL:
         """The parsed URL for ``path`` and ``query`` (None values dropped), from a small cache.
@@ -261,34 +266,35 @@ class HttpClient:
                 self._urls[key] = url
         return url
 
-    async def _send(
-        self,
-        method: str,
-        url: httpx.URL,
-        headers: dict[str, str],
-        content: bytes | None,
-        timeout: httpx.Timeout,
-    ) -> httpx.Response:
+    async def _attempt(self, prepared: _Prepared, attempt: int) -> httpx.Response | httpx.HTTPError:
+        """Send once: the fully read response, or the httpx error that stopped it."""
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         try:
             # never follow redirects: the credential must not travel to another origin
-            return await self._http.request(
-                method,
-                url,
-                headers=headers,
-                content=content,
-                timeout=timeout,
+            response = await self._http.request(
+                prepared.method,
+                prepared.url,
+                headers=self._headers(prepared.headers),
+                content=prepared.content,
+                timeout=prepared.timeout,
                 follow_redirects=False,
             )
+        except httpx.HTTPError as error:
+            outcome: httpx.Response | httpx.HTTPError = error
         except RuntimeError:
             # httpx raises a bare RuntimeError when its client was closed elsewhere.
             if self._http.is_closed:
                 raise ClosedClientError() from None
             raise
-
-    @staticmethod
-    def _log(method: str, path: str, outcome: int | str, attempt: int, started: float) -> None:
-        elapsed = (time.perf_counter() - started) * 1000
-        logger.debug("%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, attempt, elapsed)
+        else:
+            _release(response)
+            outcome = response
+        if debug:
+            result = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
+        return outcome
 
     @staticmethod
     def _error(response: httpx.Response) -> ApiError:

@@ -1,20 +1,26 @@
-"""Retry policy: which answers are retried, how long to wait, and the ``Retry-After`` header."""
+"""Retries: the ``retries`` option (:class:`RetryConfig`) and the policy that applies it (:class:`RetryPolicy`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._retry_after import parse_retry_after
-from .errors import ConfigurationError
+import httpx
 
-__all__ = ["RETRYABLE_METHODS", "RETRYABLE_STATUSES", "RetryConfig", "parse_retry_after"]
+from ._retry_after import parse_retry_after
+from .errors import AUTO_RETRIED_STATUSES, ConfigurationError
+
+__all__ = ["RETRYABLE_METHODS", "RetryConfig", "RetryPolicy", "parse_retry_after"]
 
 # Methods that are safe to send again: the only ones retried automatically.
 RETRYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+# Transport failures worth another attempt of a read: the request may not have reached the server.
+RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
 _OPTIONS = ("limit", "delay", "backoff", "max_delay")
 
 
@@ -62,7 +68,7 @@ class RetryConfig:
             if unknown:
                 raise ConfigurationError(f"Unknown retries option(s): {', '.join(sorted(map(str, unknown)))}")
             return cls(**retries)
-        raise ConfigurationError("retries must be True, False, None or a dict")
+        raise ConfigurationError("retries must be True, False, None, a dict or a RetryPolicy")
 
     def backoff_for(self, retry_number: int) -> float:
         """The computed wait before retry ``retry_number`` (0 for the first), without jitter or cap."""
@@ -75,9 +81,66 @@ class RetryConfig:
 
         ``jitter`` in [0, 1) picks the reduction (random when None).
         """
-        if jitter is None:
-            import random
-
-            jitter = random.random()
-        fraction = jitter
+        fraction = random.random() if jitter is None else jitter
         return min(self.backoff_for(retry_number) * (1.0 - 0.25 * fraction), self.max_delay)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # on first retry only: importing the SDK should cost little more than importing httpx
+
+    await asyncio.sleep(seconds)
+
+
+class RetryPolicy:
+    """Answers one question for the transport: wait how long before the next attempt, or give up?
+
+    ``config`` is the ``retries`` option (None: never retry). ``sleep`` and ``random`` are how the policy
+    waits and draws its jitter; tests pass their own instead of patching. Pass a policy as ``retries=``
+    to :class:`~authpi_admin.AuthPIAdmin` to control both.
+    """
+
+    __slots__ = ("config", "random", "sleep")
+
+    def __init__(
+        self,
+        config: RetryConfig | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
+        random: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config if config is not None else RetryConfig()
+        self.sleep = sleep
+        self.random = random
+
+    @classmethod
+    def from_option(cls, retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None) -> RetryPolicy | None:
+        """The policy for a ``retries`` option; None when retries are off."""
+        if isinstance(retries, RetryPolicy):
+            return retries
+        config = RetryConfig.from_option(retries)
+        return cls(config) if config is not None else None
+
+    def __repr__(self) -> str:
+        return f"RetryPolicy({self.config!r})"
+
+    def delay(self, method: str, retries_done: int, outcome: httpx.Response | httpx.HTTPError) -> float | None:
+        """Seconds to wait before sending again, or None to give up and raise.
+
+        Only reads are retried, only ``limit`` times, and only after a transport failure that may not
+        have reached the server or a status in 429/502/503/504. A ``Retry-After`` longer than
+        ``max_delay`` gives up at once: the caller decides whether to wait that long.
+        """
+        config = self.config
+        if method not in RETRYABLE_METHODS or retries_done >= config.limit:
+            return None
+        if isinstance(outcome, httpx.HTTPError):
+            return self._backoff(retries_done) if isinstance(outcome, RETRYABLE_TRANSPORT_ERRORS) else None
+        if outcome.status_code not in AUTO_RETRIED_STATUSES:
+            return None
+        asked = parse_retry_after(outcome.headers.get("retry-after"))
+        if asked is None:
+            return self._backoff(retries_done)
+        return asked if asked <= config.max_delay else None
+
+    def _backoff(self, retries_done: int) -> float:
+        return self.config.wait_before(retries_done, self.random())

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from authpi_admin import AuthPIAdmin, http_client
+from authpi_admin import AuthPIAdmin
+from authpi_admin.retries import RetryConfig, RetryPolicy
 
 T = TypeVar("T")
 
@@ -16,23 +17,32 @@ BASE = "https://api.authpi.dev"
 ACCT = f"{BASE}/v1/accounts/me"
 
 
+class Waits(list[float]):
+    """Every retry wait a client asked for, in order; nothing really sleeps.
+
+    Hand ``waits.policy(**retry_options)`` to a client as ``retries=``. The jitter is 0 (the computed
+    backoff exactly) unless a test sets ``waits.jitter``.
+    """
+
+    jitter = 0.0
+
+    def policy(self, **options: Any) -> RetryPolicy:
+        return RetryPolicy(RetryConfig(**options), sleep=self._record, random=lambda: self.jitter)
+
+    async def _record(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every retry wait the transport asks for, in order; nothing really sleeps."""
-    recorded: list[float] = []
-
-    async def record(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(http_client, "_sleep", record)
-    monkeypatch.setattr(http_client, "_jitter", lambda: 0.0)  # the computed backoff exactly
-    return recorded
+def waits() -> Waits:
+    """A fresh recorder of retry waits."""
+    return Waits()
 
 
 @pytest.fixture
-async def admin(waits: list[float]) -> AsyncIterator[AuthPIAdmin]:
+async def admin(waits: Waits) -> AsyncIterator[AuthPIAdmin]:
     """A client with an API key; pair it with ``httpx_mock`` to see and answer what it sends."""
-    async with AuthPIAdmin(api_key="key_test") as client:
+    async with AuthPIAdmin(api_key="key_test", retries=waits.policy()) as client:
         yield client
 
 

@@ -1,4 +1,4 @@
-"""The repo's OpenAPI document as tests need it (the walking itself is the package's own code)."""
+"""The repo's OpenAPI document as tests need it, read by the package's one reader (``authpi_admin._openapi``)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from authpi_admin.testing import document as _document
-from authpi_admin.testing.document import Mount, Operation
+from authpi_admin._openapi import ApiDocument, Mount, Operation, Parameter
 
-__all__ = ["DOCUMENT", "Mount", "Operation", "operations", "reach", "resolve", "returns", "sample", "sample_id"]
+__all__ = ["DOCUMENT", "Mount", "Operation", "Parameter", "operations", "reach", "resolve", "sample", "sample_id"]
 
 # The repo's document (not the package's copy), so a stale copy cannot hide a change.
-DOCUMENT: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parent.parent / "openapi" / "authpi-core.json").read_text()
+DOCUMENT = ApiDocument(
+    json.loads((Path(__file__).resolve().parent.parent / "openapi" / "authpi-core.json").read_text())
 )
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
     """Follow ``$ref`` pointers inside the document."""
-    return _document.resolve(DOCUMENT, node)
+    return DOCUMENT.resolve(node)
 
 
 def operations() -> list[Operation]:
     """Every SDK method bound to an operation, at each mount of its class."""
-    return list(_document.operations(DOCUMENT))
+    return list(DOCUMENT.operations)
 
 
 def sample_id(name: str) -> str:
@@ -39,25 +38,6 @@ def reach(mount: Mount, admin: Any, ids: Callable[[str], str] = sample_id) -> An
     for accessor, param in mount.chain:
         node = getattr(node, accessor)(ids(param)) if param else getattr(node, accessor)
     return node
-
-
-def returns(op: Operation) -> str:
-    """What the SDK method gives back: none, object, page, model_page or model."""
-    if "204" in op.spec["responses"]:
-        return "none"
-    declared = op.binding.get("returns", "")
-    success = next(code for code in sorted(op.spec["responses"]) if code.startswith("2"))
-    schema = resolve(resolve(op.spec["responses"][success])["content"]["application/json"]["schema"])
-    if schema is DOCUMENT["components"]["schemas"]["ListEnvelope"] or "allOf" in schema:
-        return "model_page" if declared.startswith("Page[") else "page"
-    if declared and declared != "Any":
-        return "model"
-    return "object"
-
-
-def parameters(op: Operation, where: str) -> list[dict[str, Any]]:
-    """The operation's parameters of one kind (``query``, ``header``, ``path``), resolved."""
-    return [p for p in map(resolve, op.spec.get("parameters", [])) if p["in"] == where]
 
 
 def sample(schema: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:

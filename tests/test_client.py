@@ -50,6 +50,7 @@ def test_exports_are_exactly_the_public_names() -> None:
         "UnexpectedError",
         "ValidationError",
         "__version__",
+        "error_from_response",  # beyond 0.3.0's list: the package exports all of authpi_admin.errors
     }
     assert authpi_admin.__version__ == "0.3.0"
     for name in authpi_admin.__all__:

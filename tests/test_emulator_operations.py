@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from authpi_admin import Page
+from authpi_admin._openapi import Operation
 from authpi_admin.generated import models
-from authpi_admin.testing.document import Operation
 
 from .emulator_world import AGENT_VERIFIER, BODY_VALUES, IDS, RESOURCE_IDS, build_world
-from .openapi_walk import operations, reach, resolve, returns, sample
+from .openapi_walk import operations, reach, resolve, sample
 
 OPERATIONS = operations()
 
@@ -43,23 +43,22 @@ async def test_operation_is_served(op: Operation) -> None:
         record.touch()
     renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
     args: list[Any] = [world_id(op, renames.get(name, name)) for name in op.suffix_ids]
-    if "requestBody" in op.spec:
-        schema = op.spec["requestBody"]["content"]["application/json"]["schema"]
-        args.append(sample(resolve(schema), BODY_VALUES))
+    if op.body_schema is not None:
+        args.append(sample(resolve(op.body_schema), BODY_VALUES))
 
     async with emulator.client() as admin:
         target = reach(op.mount, admin, lambda name: IDS[name])
         result = await getattr(target, op.method)(*args)
-        kind = returns(op)
+        kind = op.returns.kind
         if kind == "none":
             assert result is None
         elif kind in ("page", "model_page"):
             assert isinstance(result, Page)
             assert result.data, f"{op.id} listed nothing"
             if kind == "model_page":
-                assert type(result.data[0]).__name__ == op.binding["returns"][5:-1]
+                assert type(result.data[0]).__name__ == op.returns.model
         elif kind == "model":
-            assert isinstance(result, getattr(models, op.binding["returns"]))
+            assert isinstance(result, getattr(models, str(op.returns.model)))
         else:
             assert isinstance(result, dict)
             if op.method in ("get", "update", "create") or op.class_name.endswith("Scope"):

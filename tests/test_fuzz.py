@@ -197,16 +197,16 @@ def test_pagination_ends_or_refuses_a_cursor_cycle(server: dict[str | None, tupl
 # -------------------------------------------------------------------------------------- the emulator side
 
 OPERATIONS = sorted({(op.verb, op.path): op for op in operations()}.values(), key=lambda op: op.id)
-ERROR_SCHEMA = {"$ref": "#/components/schemas/PreconditionFailedError"}
+ERROR_SCHEMA = {"$ref": "#/components/schemas/PreconditionFailedBody"}
 path_ids = st.sampled_from(sorted(set(IDS.values()))) | st.text(
     st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12
 ).filter(lambda s: s not in (".", "..") and "/" not in s)
 
 
 def _request_bodies(op: Operation) -> st.SearchStrategy[Any]:
-    if "requestBody" not in op.spec:
+    if op.body_schema is None:
         return st.none()
-    schema = resolve(op.spec["requestBody"]["content"]["application/json"]["schema"])
+    schema = resolve(op.body_schema)
     fields = sorted(schema.get("properties", {}))
     shaped = st.dictionaries(st.sampled_from(fields) if fields else st.text(max_size=5), json_values, max_size=4)
     return st.none() | json_values | shaped
@@ -215,7 +215,7 @@ def _request_bodies(op: Operation) -> st.SearchStrategy[Any]:
 @pytest.mark.parametrize("op", OPERATIONS, ids=[f"{op.verb} {op.path}" for op in OPERATIONS])
 def test_emulator_answers_any_request_as_documented(op: Operation) -> None:
     emulator = build_world()
-    query_names = [resolve(p)["name"] for p in op.spec.get("parameters", []) if resolve(p)["in"] == "query"]
+    query_names = [p.name for p in op.in_("query")]
     placeholders = re.findall(r"\{(\w+)\}", op.path)
 
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

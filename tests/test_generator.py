@@ -1,4 +1,8 @@
-"""The generator: generated files are current, drift is caught, an inconsistent document is refused."""
+"""The generator: generated files are current, drift is caught, an inconsistent document is refused.
+
+The generator formats through ``python -m ruff`` with the interpreter running it, so these tests need ruff
+installed in the environment (a dev dependency), not on PATH.
+"""
 
 from __future__ import annotations
 
@@ -84,6 +88,9 @@ def test_a_new_operation_becomes_a_thin_method(generate: ModuleType, document: d
         }
     }
     source = generate.render_all(document)["resources/users.py"]
-    assert '_LOCK = Endpoint("POST", "/{user_id}/lock")' in source
+    assert '_LOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{user_id}/lock", as_object)' in source
     assert "async def lock(self, user_id: str, *, idempotency_key: str | None = None" in source
-    assert "return await self._object(_LOCK, (user_id,), idempotency_key=idempotency_key" in source
+    method = source[source.index("    async def lock(") :]
+    body = method.split('"""Lock User."""\n', 1)[1].splitlines()[0]
+    call = "self._call(_LOCK, (user_id,), RequestOptions(timeout, headers, idempotency_key=idempotency_key))"
+    assert body == f"        return await {call}"

@@ -17,19 +17,19 @@ from pytest_httpx import HTTPXMock
 from authpi_admin import AuthPIAdmin, Page
 from authpi_admin.generated import models
 
-from .openapi_walk import DOCUMENT, Operation, operations, parameters, reach, resolve, returns, sample, sample_id
+from .openapi_walk import DOCUMENT, Operation, Parameter, operations, reach, resolve, sample, sample_id
 
 BASE = "https://api.authpi.dev"
 OPERATIONS = operations()
-LISTS = [op for op in OPERATIONS if returns(op) in ("page", "model_page")]
+LISTS = [op for op in OPERATIONS if op.returns.kind in ("page", "model_page")]
 SURFACE = json.loads((Path(__file__).parent / "data" / "surface-0.3.0.json").read_text())
 QUERY_VALUES = {"integer": 7, "string": "s", "number": 1.5, "boolean": True}
 WIRE = {True: "true"}
 
 
-def query_value(parameter: dict[str, Any]) -> Any:
-    value = QUERY_VALUES[parameter["schema"]["type"]]
-    return f"{parameter['name']}-v" if value == "s" else value
+def query_value(parameter: Parameter) -> Any:
+    value = QUERY_VALUES[parameter.schema["type"]]
+    return f"{parameter.name}-v" if value == "s" else value
 
 
 def wire(value: Any) -> str:
@@ -37,9 +37,8 @@ def wire(value: Any) -> str:
 
 
 def item_for(op: Operation) -> Any:
-    if returns(op) in ("model", "model_page"):
-        name = op.binding["returns"].removeprefix("Page[").removesuffix("]")
-        return sample({"$ref": f"#/components/schemas/{name}"})
+    if op.returns.kind in ("model", "model_page"):
+        return sample({"$ref": f"#/components/schemas/{op.returns.model}"})
     return {"id": "obj_1", "n": 1}
 
 
@@ -50,25 +49,25 @@ def test_every_reference_method_is_in_the_document() -> None:
     assert len(reference) == 108
     for op in OPERATIONS:
         method = next(m for m in SURFACE[op.class_name]["methods"] if m["name"] == op.method)
-        assert (method["http"], method["query"]) == (op.verb, [p["name"] for p in parameters(op, "query")])
+        assert (method["http"], method["query"]) == (op.verb, [p.name for p in op.in_("query")])
 
 
 def test_document_lists_each_mounted_path_once() -> None:
-    assert len({(op.verb, op.path) for op in OPERATIONS}) == sum(len(v) for v in DOCUMENT["paths"].values())
+    assert len({(op.verb, op.path) for op in OPERATIONS}) == sum(len(v) for v in DOCUMENT.raw["paths"].values())
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.id for op in OPERATIONS])
 async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> None:
     path_values = {name: sample_id(name) for name in op.path.replace("}", "{").split("{")[1::2]}
     url_path = op.path.format(**path_values)
-    query = {p["name"]: query_value(p) for p in parameters(op, "query")}
-    header_names = {p["name"] for p in parameters(op, "header")}
+    query = {p.name: query_value(p) for p in op.in_("query")}
+    header_names = {p.name for p in op.in_("header")}
     has_body = "requestBody" in op.spec
     item = item_for(op)
     status, response_json = 200, item
-    if returns(op) == "none":
+    if op.returns.kind == "none":
         status, response_json = 204, None
-    elif returns(op) in ("page", "model_page"):
+    elif op.returns.kind in ("page", "model_page"):
         response_json = {"data": [item], "has_more": True, "next_cursor": "cur_2"}
     else:
         response_json = {"data": item}
@@ -108,18 +107,18 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
         assert "content-type" not in request.headers
         assert request.content == b""
 
-    if returns(op) == "none":
+    if op.returns.kind == "none":
         assert result is None
-    elif returns(op) == "object":
+    elif op.returns.kind in ("object", "any"):
         assert result == {**item, "_etag": '"e1"'}
-    elif returns(op) == "page":
+    elif op.returns.kind == "page":
         assert result == Page(data=[item], has_more=True, next_cursor="cur_2")
-    elif returns(op) == "model_page":
-        model = getattr(models, op.binding["returns"][5:-1])
+    elif op.returns.kind == "model_page":
+        model = getattr(models, str(op.returns.model))
         assert result == Page(data=[model.model_validate(item)], has_more=True, next_cursor="cur_2")
         assert isinstance(result.data[0], model)
     else:
-        model = getattr(models, op.binding["returns"])
+        model = getattr(models, str(op.returns.model))
         assert isinstance(result, model)
         assert result.model_dump() == model.model_validate(item).model_dump()
         assert result._etag == '"e1"'
@@ -129,7 +128,7 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
 async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -> None:
     path_values = {name: sample_id(name) for name in op.path.replace("}", "{").split("{")[1::2]}
     url = BASE + op.path.format(**path_values)
-    filters = {p["name"]: query_value(p) for p in parameters(op, "query") if p["name"] != "cursor"}
+    filters = {p.name: query_value(p) for p in op.in_("query") if p.name != "cursor"}
     item = item_for(op)
     pages = [
         {"data": [item, item], "has_more": True, "next_cursor": "cur_2"},
@@ -144,12 +143,12 @@ async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -
         items = [x async for x in resource.list_all(**filters, headers={"X-Trace": "t"}, timeout=4.0)]
 
     assert len(items) == 3
-    if returns(op) == "model_page":
-        assert all(type(x).__name__ == op.binding["returns"][5:-1] for x in items)
+    if op.returns.kind == "model_page":
+        assert all(type(x).__name__ == op.returns.model for x in items)
     else:
         assert items == [item, item, item]
     sent = httpx_mock.get_requests()
-    names = [p["name"] for p in parameters(op, "query")]
+    names = [p.name for p in op.in_("query")]
     for request, cursor in zip(sent, [None, "cur_2", "cur_3"], strict=True):
         expected = {**{n: None for n in names}, **filters, "cursor": cursor}
         query = urlencode({k: wire(v) for k, v in expected.items() if v is not None})
@@ -158,8 +157,8 @@ async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -
 
 
 def test_document_models_are_all_generated() -> None:
-    for name, schema in DOCUMENT["components"]["schemas"].items():
-        assert hasattr(models, name) is (schema.get("x-sdk-model") is not False)
+    for name in DOCUMENT.schemas:
+        assert hasattr(models, name) is DOCUMENT.is_model(name)
 
 
 def test_resolve_follows_references() -> None:

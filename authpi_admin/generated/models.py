@@ -16,6 +16,7 @@ __all__ = [
     "CreateNoteInput",
     "CreateWebhookInput",
     "CreateWebhookResponseAuth",
+    "ErrorBody",
     "Event",
     "FieldError",
     "Metadata",
@@ -25,6 +26,7 @@ __all__ = [
     "NoteReference",
     "NoteSubjectType",
     "PersonalToken",
+    "PreconditionFailedBody",
     "PreconditionFailedError",
     "Session",
     "UpdateApiKey",
@@ -92,8 +94,8 @@ class FieldError(BaseModel):
     _etag: str | None = PrivateAttr(default=None)
 
 
-class ApiError(BaseModel):
-    """The ApiError object."""
+class ErrorBody(BaseModel):
+    """The ErrorBody object."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -106,8 +108,8 @@ class ApiError(BaseModel):
     _etag: str | None = PrivateAttr(default=None)
 
 
-class PreconditionFailedError(BaseModel):
-    """The PreconditionFailedError object."""
+class PreconditionFailedBody(BaseModel):
+    """The PreconditionFailedBody object."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -453,3 +455,8 @@ class UpdateNoteInput(BaseModel):
     content: str | None = None
     pinned: bool | None = None
     _etag: str | None = PrivateAttr(default=None)
+
+
+# Other names of the models above, kept importable for code written against 0.3.0.
+ApiError = ErrorBody
+PreconditionFailedError = PreconditionFailedBody

@@ -9,8 +9,10 @@ Three ways to use it:
   this package registers).
 """
 
-from .app import IN_PROCESS_URL, DroppedConnection, Emulator, WriteLog
+from .app import IN_PROCESS_URL, Emulator
+from .dispatch import DroppedConnection
 from .faults import Fault, Faults
 from .server import EmulatorServer
+from .state import WriteLog
 
 __all__ = ["IN_PROCESS_URL", "DroppedConnection", "Emulator", "EmulatorServer", "Fault", "Faults", "WriteLog"]

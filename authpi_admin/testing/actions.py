@@ -10,12 +10,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .store import Problem, Record
-
-if TYPE_CHECKING:
-    from .app import Emulator
+from .store import Problem, Record, Store
 
 __all__ = ["ACTIONS", "ActionContext"]
 
@@ -24,7 +21,7 @@ __all__ = ["ACTIONS", "ActionContext"]
 class ActionContext:
     """Everything an action may read or change."""
 
-    emulator: Emulator
+    store: Store
     account: str
     record: Record
     body: dict[str, Any]
@@ -87,7 +84,7 @@ def _assign_domain(ctx: ActionContext) -> Outcome:
     if ctx.record.data.get("status") != "verified":
         raise Problem(409, "invalid_state", "Verify the domain before assigning it")
     issuer_id = ctx.body["issuer_id"]
-    if ctx.emulator.store.get("issuers", ctx.account, issuer_id) is None:
+    if ctx.store.get("issuers", ctx.account, issuer_id) is None:
         raise Problem(
             422,
             "validation_failed",
@@ -134,7 +131,7 @@ def _rotate_sso_secret(ctx: ActionContext) -> Outcome:
 
 
 def _revoke_trusted_devices(ctx: ActionContext) -> Outcome:
-    store = ctx.emulator.store
+    store = ctx.store
     devices = list(store.under("trusted-devices", ctx.account, {"user_id": ctx.record.key}))
     for device in devices:
         store.remove("trusted-devices", ctx.account, device.key)
@@ -142,7 +139,7 @@ def _revoke_trusted_devices(ctx: ActionContext) -> Outcome:
 
 
 def _complete_enrollment(ctx: ActionContext) -> Outcome:
-    store = ctx.emulator.store
+    store = ctx.store
     pending = [
         v for v in store.under("verifiers", ctx.account, {"user_id": ctx.record.key}) if v.data["status"] == "pending"
     ]
@@ -159,11 +156,11 @@ def _complete_enrollment(ctx: ActionContext) -> Outcome:
 
 
 def _count_notes(ctx: ActionContext) -> Outcome:
-    return {"count": ctx.emulator.store.count("notes", ctx.account)}, None
+    return {"count": ctx.store.count("notes", ctx.account)}, None
 
 
 def _note_backlinks(ctx: ActionContext) -> Outcome:
-    notes = sorted(ctx.emulator.store.table("notes", ctx.account).values(), key=lambda r: r.data["updated_at"])
+    notes = sorted(ctx.store.table("notes", ctx.account).values(), key=lambda r: r.data["updated_at"])
     if not notes:
         raise Problem(404, "not_found", "The account has no notes")
     return notes[-1], None

@@ -12,26 +12,19 @@ from typing import Any
 __all__ = ["KINDS", "PARENT_KIND", "Kind", "Problem", "Record", "Store"]
 
 
+@dataclass
 class Problem(Exception):
     """An API error answer: raised anywhere in a handler, turned into the documented error body."""
 
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        description: str,
-        *,
-        fields: list[dict[str, str]] | None = None,
-        current_etag: str | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-        self.fields = fields
-        self.current_etag = current_etag
-        self.retry_after = retry_after
+    status: int
+    error: str
+    description: str
+    fields: list[dict[str, str]] | None = field(default=None, kw_only=True)
+    current_etag: str | None = field(default=None, kw_only=True)
+    retry_after: int | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.description)
 
 
 @dataclass(frozen=True)

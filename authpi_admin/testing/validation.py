@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .document import resolve
+from .._openapi import ApiDocument
 
 __all__ = ["field_errors"]
 
@@ -39,9 +39,9 @@ def _error(field: str, code: str, message: str) -> dict[str, str]:
     return {"field": field or "body", "code": code, "message": message}
 
 
-def field_errors(document: dict[str, Any], schema: dict[str, Any], value: Any, field: str = "") -> list[dict[str, str]]:
+def field_errors(document: ApiDocument, schema: dict[str, Any], value: Any, field: str = "") -> list[dict[str, str]]:
     """Every way ``value`` breaks ``schema``; an empty list when it conforms."""
-    schema = resolve(document, schema)
+    schema = document.resolve(schema)
     if "anyOf" in schema:
         options = [field_errors(document, option, value, field) for option in schema["anyOf"]]
         return [] if any(not errors for errors in options) else options[0]
@@ -81,7 +81,7 @@ def _string_errors(schema: dict[str, Any], value: str, field: str) -> list[dict[
 
 
 def _object_errors(
-    document: dict[str, Any], schema: dict[str, Any], value: dict[str, Any], field: str
+    document: ApiDocument, schema: dict[str, Any], value: dict[str, Any], field: str
 ) -> list[dict[str, str]]:
     prefix = f"{field}." if field else ""
     properties: dict[str, Any] = schema.get("properties", {})

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource, model_class
+from ..._resource import Endpoint, RequestOptions, Resource, as_model, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
     from ..models import Note
 
 
-_LIST = Endpoint("GET", "")
-_GET = Endpoint("GET", "/{resource_id}")
-_UPDATE = Endpoint("PATCH", "/{resource_id}")
-_BACKLINKS_NOTES = Endpoint("GET", "/{account_id}/notes/backlinks")
-_COUNT_NOTES = Endpoint("GET", "/{account_id}/notes/count")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_BACKLINKS_NOTES: Endpoint[Note] = Endpoint("GET", "/{account_id}/notes/backlinks", as_model("Note"))
+_COUNT_NOTES: Endpoint[dict[str, Any]] = Endpoint("GET", "/{account_id}/notes/count", as_object)
 
 
 class AccountsResource(Resource):
@@ -31,20 +31,20 @@ class AccountsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Accounts."""
-        return await self._page(_LIST, {"limit": limit, "cursor": cursor}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all accounts."""
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Account."""
-        return await self._object(_GET, (resource_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -57,24 +57,21 @@ class AccountsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Account."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (resource_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def backlinks_notes(
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Note:
         """Get Note Backlinks."""
-        return await self._model(_BACKLINKS_NOTES, (account_id,), model_class("Note"), timeout=timeout, headers=headers)
+        return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions(timeout, headers))
 
     async def count_notes(
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Count Notes."""
-        return await self._object(_COUNT_NOTES, (account_id,), timeout=timeout, headers=headers)
+        return await self._call(_COUNT_NOTES, (account_id,), RequestOptions(timeout, headers))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{resource_id}")
-_UPDATE = Endpoint("PATCH", "/{resource_id}")
-_DELETE = Endpoint("DELETE", "/{resource_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
 
 
 class AgentsResource(Resource):
@@ -31,9 +31,11 @@ class AgentsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Agents."""
-        return await self._page(
+        return await self._call(
             _LIST,
-            {
+            (),
+            RequestOptions(timeout, headers),
+            query={
                 "limit": limit,
                 "cursor": cursor,
                 "status": status,
@@ -41,8 +43,6 @@ class AgentsResource(Resource):
                 "provider": provider,
                 "has_verifiers": has_verifiers,
             },
-            timeout=timeout,
-            headers=headers,
         )
 
     async def list_all(
@@ -67,8 +67,7 @@ class AgentsResource(Resource):
                 "provider": provider,
                 "has_verifiers": has_verifiers,
             },
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers),
         ):
             yield item
 
@@ -81,15 +80,15 @@ class AgentsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Agent."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Agent."""
-        return await self._object(_GET, (resource_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -102,14 +101,11 @@ class AgentsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Agent."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (resource_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -121,4 +117,4 @@ class AgentsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Agent."""
-        await self._none(_DELETE, (resource_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))

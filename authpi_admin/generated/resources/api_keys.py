@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object
 
-_GET = Endpoint("GET", "/{key_id}")
-_UPDATE = Endpoint("PATCH", "/{key_id}")
-_DELETE = Endpoint("DELETE", "/{key_id}")
-_BLOCK = Endpoint("POST", "/{key_id}/block")
-_REVOKE = Endpoint("POST", "/{key_id}/revoke")
-_ROTATE = Endpoint("POST", "/{key_id}/rotate")
-_UNBLOCK = Endpoint("POST", "/{key_id}/unblock")
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{key_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{key_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{key_id}", as_none)
+_BLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/block", as_object)
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/revoke", as_object)
+_ROTATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/rotate", as_object)
+_UNBLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/unblock", as_object)
 
 
 class ApiKeysResource(Resource):
@@ -22,7 +22,7 @@ class ApiKeysResource(Resource):
         self, key_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get API Key."""
-        return await self._object(_GET, (key_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (key_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -35,14 +35,11 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update API Key."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (key_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -54,7 +51,7 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete API Key."""
-        await self._none(_DELETE, (key_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (key_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def block(
         self,
@@ -67,14 +64,11 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Block API Key."""
-        return await self._object(
+        return await self._call(
             _BLOCK,
             (key_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def revoke(
@@ -88,14 +82,11 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke API Key."""
-        return await self._object(
+        return await self._call(
             _REVOKE,
             (key_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def rotate(
@@ -109,14 +100,11 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate API Key Secret."""
-        return await self._object(
+        return await self._call(
             _ROTATE,
             (key_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def unblock(
@@ -129,6 +117,6 @@ class ApiKeysResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Unblock API Key."""
-        return await self._object(
-            _UNBLOCK, (key_id,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _UNBLOCK, (key_id,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )

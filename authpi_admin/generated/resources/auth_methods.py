@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{method_id}")
-_UPDATE = Endpoint("PATCH", "/{method_id}")
-_DELETE = Endpoint("DELETE", "/{method_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{method_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{method_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{method_id}", as_none)
 
 
 class AuthMethodsResource(Resource):
@@ -22,13 +22,13 @@ class AuthMethodsResource(Resource):
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Auth Methods."""
-        return await self._page(_LIST, {}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all auth_methods."""
-        async for item in self._iterate(_LIST, {"cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
@@ -40,15 +40,15 @@ class AuthMethodsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Auth Method."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, method_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Auth Method."""
-        return await self._object(_GET, (method_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (method_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -61,14 +61,11 @@ class AuthMethodsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Auth Method."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (method_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -80,4 +77,4 @@ class AuthMethodsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Auth Method."""
-        await self._none(_DELETE, (method_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (method_id,), RequestOptions(timeout, headers, if_match=if_match))

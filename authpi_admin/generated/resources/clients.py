@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{client_id}")
-_UPDATE = Endpoint("PATCH", "/{client_id}")
-_DELETE = Endpoint("DELETE", "/{client_id}")
-_ROTATE_SECRET = Endpoint("POST", "/{client_id}/secret/rotate")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{client_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{client_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{client_id}", as_none)
+_ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint("POST", "/{client_id}/secret/rotate", as_object)
 
 
 class ClientsResource(Resource):
@@ -30,8 +30,11 @@ class ClientsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Clients."""
-        return await self._page(
-            _LIST, {"limit": limit, "cursor": cursor, "status": status, "name": name}, timeout=timeout, headers=headers
+        return await self._call(
+            _LIST,
+            (),
+            RequestOptions(timeout, headers),
+            query={"limit": limit, "cursor": cursor, "status": status, "name": name},
         )
 
     async def list_all(
@@ -45,7 +48,7 @@ class ClientsResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all clients."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status, "name": name}, timeout=timeout, headers=headers
+            _LIST, {"limit": limit, "cursor": None, "status": status, "name": name}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -58,15 +61,15 @@ class ClientsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Client."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, client_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Client."""
-        return await self._object(_GET, (client_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (client_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -79,14 +82,11 @@ class ClientsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Client."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (client_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -98,7 +98,7 @@ class ClientsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Client."""
-        await self._none(_DELETE, (client_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (client_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def rotate_secret(
         self,
@@ -110,11 +110,8 @@ class ClientsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate Client Secret."""
-        return await self._object(
+        return await self._call(
             _ROTATE_SECRET,
             (client_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )

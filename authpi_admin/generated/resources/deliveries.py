@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 
 
 class DeliveriesResource(Resource):
@@ -27,9 +27,11 @@ class DeliveriesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Webhook Deliveries."""
-        return await self._page(
+        return await self._call(
             _LIST,
-            {
+            (),
+            RequestOptions(timeout, headers),
+            query={
                 "limit": limit,
                 "cursor": cursor,
                 "event_type": event_type,
@@ -37,8 +39,6 @@ class DeliveriesResource(Resource):
                 "after": after,
                 "before": before,
             },
-            timeout=timeout,
-            headers=headers,
         )
 
     async def list_all(
@@ -63,7 +63,6 @@ class DeliveriesResource(Resource):
                 "after": after,
                 "before": before,
             },
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers),
         ):
             yield item

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_DELETE = Endpoint("DELETE", "/{domain}")
-_ASSIGN = Endpoint("POST", "/{domain}/assign")
-_UNASSIGN = Endpoint("POST", "/{domain}/unassign")
-_VERIFY = Endpoint("POST", "/{domain}/verify")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{domain}", as_none)
+_ASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/assign", as_object)
+_UNASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/unassign", as_object)
+_VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/verify", as_object)
 
 
 class DomainsResource(Resource):
@@ -23,13 +23,13 @@ class DomainsResource(Resource):
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Account Domains."""
-        return await self._page(_LIST, {}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all domains."""
-        async for item in self._iterate(_LIST, {"cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
@@ -41,8 +41,8 @@ class DomainsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add Account Domain."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def delete(
@@ -54,7 +54,7 @@ class DomainsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Remove Account Domain."""
-        await self._none(_DELETE, (domain,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (domain,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def assign(
         self,
@@ -67,14 +67,11 @@ class DomainsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Assign Domain to Issuer."""
-        return await self._object(
+        return await self._call(
             _ASSIGN,
             (domain,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def unassign(
@@ -87,8 +84,8 @@ class DomainsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Unassign Domain from Issuer."""
-        return await self._object(
-            _UNASSIGN, (domain,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _UNASSIGN, (domain,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
 
     async def verify(
@@ -101,6 +98,6 @@ class DomainsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Verify Account Domain."""
-        return await self._object(
-            _VERIFY, (domain,), if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _VERIFY, (domain,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource, model_class
+from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
     from ..models import Event
 
 
-_LIST = Endpoint("GET", "")
-_GET = Endpoint("GET", "/{event_id}")
+_LIST: Endpoint[Page[Event]] = Endpoint("GET", "", as_model_page("Event"))
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{event_id}", as_object)
 
 
 class EventsResource(Resource):
@@ -34,9 +34,11 @@ class EventsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[Event]:
         """List Events."""
-        return await self._model_page(
+        return await self._call(
             _LIST,
-            {
+            (),
+            RequestOptions(timeout, headers),
+            query={
                 "limit": limit,
                 "cursor": cursor,
                 "issuer_id": issuer_id,
@@ -46,9 +48,6 @@ class EventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            model_class("Event"),
-            timeout=timeout,
-            headers=headers,
         )
 
     async def list_all(
@@ -65,7 +64,7 @@ class EventsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Event]:
         """Auto-paginating iterator over all events."""
-        async for item in self._iterate_models(
+        async for item in self._iterate(
             _LIST,
             {
                 "limit": limit,
@@ -77,9 +76,7 @@ class EventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            model_class("Event"),
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers),
         ):
             yield item
 
@@ -87,4 +84,4 @@ class EventsResource(Resource):
         self, event_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Event."""
-        return await self._object(_GET, (event_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (event_id,), RequestOptions(timeout, headers))

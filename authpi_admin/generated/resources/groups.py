@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{org_id}/{group_id}")
-_UPDATE = Endpoint("PATCH", "/{org_id}/{group_id}")
-_DELETE = Endpoint("DELETE", "/{org_id}/{group_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{group_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{group_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{group_id}", as_none)
 
 
 class GroupsResource(Resource):
@@ -27,13 +27,13 @@ class GroupsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Organization Groups."""
-        return await self._page(_LIST, {"limit": limit, "cursor": cursor}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all groups."""
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
@@ -45,15 +45,15 @@ class GroupsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Organization Group."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, org_id: str, group_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Organization Group."""
-        return await self._object(_GET, (org_id, group_id), timeout=timeout, headers=headers)
+        return await self._call(_GET, (org_id, group_id), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -67,14 +67,11 @@ class GroupsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Organization Group."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (org_id, group_id),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -87,4 +84,4 @@ class GroupsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Organization Group."""
-        await self._none(_DELETE, (org_id, group_id), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (org_id, group_id), RequestOptions(timeout, headers, if_match=if_match))

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_any, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{org_id}/{invitation_id}")
-_UPDATE = Endpoint("PATCH", "/{org_id}/{invitation_id}")
-_RESEND = Endpoint("POST", "/{invitation_id}/resend")
-_REVOKE = Endpoint("POST", "/{invitation_id}/revoke")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{invitation_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{invitation_id}", as_object)
+_RESEND: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/resend", as_any)
+_REVOKE: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/revoke", as_any)
 
 
 class InvitationsResource(Resource):
@@ -29,8 +29,8 @@ class InvitationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Invitations."""
-        return await self._page(
-            _LIST, {"limit": limit, "cursor": cursor, "status": status}, timeout=timeout, headers=headers
+        return await self._call(
+            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -43,7 +43,7 @@ class InvitationsResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all invitations."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, timeout=timeout, headers=headers
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -56,15 +56,15 @@ class InvitationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Invitation."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, org_id: str, invitation_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Invitation."""
-        return await self._object(_GET, (org_id, invitation_id), timeout=timeout, headers=headers)
+        return await self._call(_GET, (org_id, invitation_id), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -78,14 +78,11 @@ class InvitationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Invitation."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (org_id, invitation_id),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def resend(
@@ -98,13 +95,10 @@ class InvitationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Resend Invitation."""
-        return await self._any(
+        return await self._call(
             _RESEND,
             (invitation_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
 
     async def revoke(
@@ -117,11 +111,8 @@ class InvitationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Revoke Invitation."""
-        return await self._any(
+        return await self._call(
             _REVOKE,
             (invitation_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )

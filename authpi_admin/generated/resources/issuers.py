@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{resource_id}")
-_UPDATE = Endpoint("PATCH", "/{resource_id}")
-_DELETE = Endpoint("DELETE", "/{resource_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
 
 
 class IssuersResource(Resource):
@@ -27,13 +27,13 @@ class IssuersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Issuers."""
-        return await self._page(_LIST, {"limit": limit, "cursor": cursor}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all issuers."""
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
@@ -45,15 +45,15 @@ class IssuersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Issuer."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Issuer."""
-        return await self._object(_GET, (resource_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -66,14 +66,11 @@ class IssuersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Issuer."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (resource_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -85,4 +82,4 @@ class IssuersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Issuer."""
-        await self._none(_DELETE, (resource_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))

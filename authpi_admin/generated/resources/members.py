@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_UPDATE = Endpoint("PATCH", "/{org_id}/{member_id}")
-_DELETE = Endpoint("DELETE", "/{org_id}/{member_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{member_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{member_id}", as_none)
 
 
 class MembersResource(Resource):
@@ -28,11 +28,11 @@ class MembersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Organization Members."""
-        return await self._page(
+        return await self._call(
             _LIST,
-            {"limit": limit, "cursor": cursor, "status": status, "scope": scope},
-            timeout=timeout,
-            headers=headers,
+            (),
+            RequestOptions(timeout, headers),
+            query={"limit": limit, "cursor": cursor, "status": status, "scope": scope},
         )
 
     async def list_all(
@@ -46,7 +46,7 @@ class MembersResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all members."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, timeout=timeout, headers=headers
+            _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -59,8 +59,8 @@ class MembersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add Organization Member."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def update(
@@ -75,14 +75,11 @@ class MembersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Organization Member."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (org_id, member_id),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -95,4 +92,4 @@ class MembersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Remove Organization Member."""
-        await self._none(_DELETE, (org_id, member_id), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (org_id, member_id), RequestOptions(timeout, headers, if_match=if_match))

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource, model_class
+from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
     from ..models import Note
 
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{note_id}")
-_UPDATE = Endpoint("PATCH", "/{note_id}")
-_DELETE = Endpoint("DELETE", "/{note_id}")
+_LIST: Endpoint[Page[Note]] = Endpoint("GET", "", as_model_page("Note"))
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none)
 
 
 class NotesResource(Resource):
@@ -37,9 +37,11 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[Note]:
         """List Notes."""
-        return await self._model_page(
+        return await self._call(
             _LIST,
-            {
+            (),
+            RequestOptions(timeout, headers),
+            query={
                 "limit": limit,
                 "cursor": cursor,
                 "subject_type": subject_type,
@@ -49,9 +51,6 @@ class NotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            model_class("Note"),
-            timeout=timeout,
-            headers=headers,
         )
 
     async def list_all(
@@ -68,7 +67,7 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Note]:
         """Auto-paginating iterator over all notes."""
-        async for item in self._iterate_models(
+        async for item in self._iterate(
             _LIST,
             {
                 "limit": limit,
@@ -80,9 +79,7 @@ class NotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            model_class("Note"),
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers),
         ):
             yield item
 
@@ -95,15 +92,15 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Note."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, note_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Note."""
-        return await self._object(_GET, (note_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (note_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -116,14 +113,11 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Note."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (note_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -135,4 +129,4 @@ class NotesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Note."""
-        await self._none(_DELETE, (note_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (note_id,), RequestOptions(timeout, headers, if_match=if_match))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{org_id}")
-_UPDATE = Endpoint("PATCH", "/{org_id}")
-_DELETE = Endpoint("DELETE", "/{org_id}")
-_DOMAINS_SSO = Endpoint("POST", "/{org_id}/sso/domains")
-_ROTATE_SECRET_SSO = Endpoint("POST", "/{org_id}/sso/rotate-secret")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}", as_none)
+_DOMAINS_SSO: Endpoint[dict[str, Any]] = Endpoint("POST", "/{org_id}/sso/domains", as_object)
+_ROTATE_SECRET_SSO: Endpoint[dict[str, Any]] = Endpoint("POST", "/{org_id}/sso/rotate-secret", as_object)
 
 
 class OrganizationsResource(Resource):
@@ -34,9 +34,11 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Organizations."""
-        return await self._page(
+        return await self._call(
             _LIST,
-            {
+            (),
+            RequestOptions(timeout, headers),
+            query={
                 "limit": limit,
                 "cursor": cursor,
                 "status": status,
@@ -45,8 +47,6 @@ class OrganizationsResource(Resource):
                 "mfa_required": mfa_required,
                 "invitation_enabled": invitation_enabled,
             },
-            timeout=timeout,
-            headers=headers,
         )
 
     async def list_all(
@@ -73,8 +73,7 @@ class OrganizationsResource(Resource):
                 "mfa_required": mfa_required,
                 "invitation_enabled": invitation_enabled,
             },
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers),
         ):
             yield item
 
@@ -87,15 +86,15 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Organization."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, org_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Organization."""
-        return await self._object(_GET, (org_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (org_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -108,14 +107,11 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Organization."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (org_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -127,7 +123,7 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Organization."""
-        await self._none(_DELETE, (org_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (org_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def domains_sso(
         self,
@@ -140,14 +136,11 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add SSO Domain."""
-        return await self._object(
+        return await self._call(
             _DOMAINS_SSO,
             (org_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def rotate_secret_sso(
@@ -160,11 +153,8 @@ class OrganizationsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate SSO Client Secret."""
-        return await self._object(
+        return await self._call(
             _ROTATE_SECRET_SSO,
             (org_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
-_GET = Endpoint("GET", "/{session_id}")
-_REACTIVATE = Endpoint("POST", "/{session_id}/reactivate")
-_REVOKE = Endpoint("POST", "/{session_id}/revoke")
-_SUSPEND = Endpoint("POST", "/{session_id}/suspend")
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{session_id}", as_object)
+_REACTIVATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/reactivate", as_object)
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/revoke", as_object)
+_SUSPEND: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/suspend", as_object)
 
 
 class SessionsResource(Resource):
@@ -19,7 +19,7 @@ class SessionsResource(Resource):
         self, session_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Session."""
-        return await self._object(_GET, (session_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (session_id,), RequestOptions(timeout, headers))
 
     async def reactivate(
         self,
@@ -31,13 +31,10 @@ class SessionsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Reactivate Session."""
-        return await self._object(
+        return await self._call(
             _REACTIVATE,
             (session_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
 
     async def revoke(
@@ -51,14 +48,11 @@ class SessionsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke Session."""
-        return await self._object(
+        return await self._call(
             _REVOKE,
             (session_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def suspend(
@@ -72,12 +66,9 @@ class SessionsResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Suspend Session."""
-        return await self._object(
+        return await self._call(
             _SUSPEND,
             (session_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )

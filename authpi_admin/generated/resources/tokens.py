@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
 
 
 class TokensResource(Resource):
@@ -25,8 +25,8 @@ class TokensResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Personal Tokens."""
-        return await self._page(
-            _LIST, {"limit": limit, "cursor": cursor, "status": status}, timeout=timeout, headers=headers
+        return await self._call(
+            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -39,7 +39,7 @@ class TokensResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all tokens."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, timeout=timeout, headers=headers
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -52,6 +52,6 @@ class TokensResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Personal Token."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )

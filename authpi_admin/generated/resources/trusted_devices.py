@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_DELETE = Endpoint("DELETE", "/{device_id}")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{device_id}", as_none)
 
 
 class TrustedDevicesResource(Resource):
@@ -20,13 +20,13 @@ class TrustedDevicesResource(Resource):
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Trusted Devices."""
-        return await self._page(_LIST, {}, timeout=timeout, headers=headers)
+        return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all trusted_devices."""
-        async for item in self._iterate(_LIST, {"cursor": None}, timeout=timeout, headers=headers):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
@@ -38,8 +38,8 @@ class TrustedDevicesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Trust a Device."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def delete(
@@ -51,4 +51,4 @@ class TrustedDevicesResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Revoke Trusted Device."""
-        await self._none(_DELETE, (device_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (device_id,), RequestOptions(timeout, headers, if_match=if_match))

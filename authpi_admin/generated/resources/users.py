@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, Resource
+from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{resource_id}")
-_UPDATE = Endpoint("PATCH", "/{resource_id}")
-_DELETE = Endpoint("DELETE", "/{resource_id}")
-_REVOKE_ALL_TRUSTED_DEVICES = Endpoint("POST", "/{user_id}/trusted-devices/revoke-all")
-_COMPLETE_ENROLLMENT_VERIFIERS = Endpoint("POST", "/{user_id}/verifiers/complete-enrollment")
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
+_REVOKE_ALL_TRUSTED_DEVICES: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{user_id}/trusted-devices/revoke-all", as_object
+)
+_COMPLETE_ENROLLMENT_VERIFIERS: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{user_id}/verifiers/complete-enrollment", as_object
+)
 
 
 class UsersResource(Resource):
@@ -30,8 +34,8 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Users."""
-        return await self._page(
-            _LIST, {"limit": limit, "cursor": cursor, "status": status}, timeout=timeout, headers=headers
+        return await self._call(
+            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -44,7 +48,7 @@ class UsersResource(Resource):
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all users."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, timeout=timeout, headers=headers
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -57,15 +61,15 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create User."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get User."""
-        return await self._object(_GET, (resource_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -78,14 +82,11 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update User."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (resource_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -97,7 +98,7 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete User."""
-        await self._none(_DELETE, (resource_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def revoke_all_trusted_devices(
         self,
@@ -109,13 +110,10 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke All Trusted Devices."""
-        return await self._object(
+        return await self._call(
             _REVOKE_ALL_TRUSTED_DEVICES,
             (user_id,),
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
 
     async def complete_enrollment_verifiers(
@@ -129,12 +127,9 @@ class UsersResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Complete Verifier Enrollment."""
-        return await self._object(
+        return await self._call(
             _COMPLETE_ENROLLMENT_VERIFIERS,
             (user_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Resource, model_class
+from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
     from ..models import WebhookListItem
 
 
-_LIST = Endpoint("GET", "")
-_CREATE = Endpoint("POST", "")
-_GET = Endpoint("GET", "/{resource_id}")
-_UPDATE = Endpoint("PATCH", "/{resource_id}")
-_DELETE = Endpoint("DELETE", "/{resource_id}")
+_LIST: Endpoint[Page[WebhookListItem]] = Endpoint("GET", "", as_model_page("WebhookListItem"))
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
 
 
 class WebhooksResource(Resource):
@@ -32,12 +32,8 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> Page[WebhookListItem]:
         """List Webhooks."""
-        return await self._model_page(
-            _LIST,
-            {"limit": limit, "cursor": cursor, "status": status},
-            model_class("WebhookListItem"),
-            timeout=timeout,
-            headers=headers,
+        return await self._call(
+            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -49,12 +45,8 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[WebhookListItem]:
         """Auto-paginating iterator over all webhooks."""
-        async for item in self._iterate_models(
-            _LIST,
-            {"limit": limit, "cursor": None, "status": status},
-            model_class("WebhookListItem"),
-            timeout=timeout,
-            headers=headers,
+        async for item in self._iterate(
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
             yield item
 
@@ -67,15 +59,15 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Webhook."""
-        return await self._object(
-            _CREATE, (), body=body, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Webhook."""
-        return await self._object(_GET, (resource_id,), timeout=timeout, headers=headers)
+        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -88,14 +80,11 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Webhook."""
-        return await self._object(
+        return await self._call(
             _UPDATE,
             (resource_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
-            if_match=if_match,
-            idempotency_key=idempotency_key,
-            timeout=timeout,
-            headers=headers,
         )
 
     async def delete(
@@ -107,4 +96,4 @@ class WebhooksResource(Resource):
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Webhook."""
-        await self._none(_DELETE, (resource_id,), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, Scope
+from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from .user_scope import UserScope
 
 
-_GET = Endpoint("GET", "")
-_UPDATE = Endpoint("PATCH", "")
-_DELETE = Endpoint("DELETE", "")
+_GET: Endpoint[Any] = Endpoint("GET", "", as_any)
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
 class IssuerScope(Scope):
@@ -135,7 +135,7 @@ class IssuerScope(Scope):
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Issuer."""
-        return await self._any(_GET, (), timeout=timeout, headers=headers)
+        return await self._call(_GET, (), RequestOptions(timeout, headers))
 
     async def update(
         self,
@@ -147,12 +147,12 @@ class IssuerScope(Scope):
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Update Issuer."""
-        return await self._any(
-            _UPDATE, (), body=body, if_match=if_match, idempotency_key=idempotency_key, timeout=timeout, headers=headers
+        return await self._call(
+            _UPDATE, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key), body=body
         )
 
     async def delete(
         self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
         """Delete Issuer."""
-        await self._none(_DELETE, (), if_match=if_match, timeout=timeout, headers=headers)
+        await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))

@@ -1,0 +1,210 @@
+"""What each operation does to the emulator's state: create, read, update, delete, list and the actions.
+
+Handlers see a request only once it is authenticated and validated (:mod:`.dispatch` does that): they
+get a :class:`Call` and give back an :class:`Answer`, or raise :class:`Problem`. Nothing here knows HTTP
+frameworks, so the same code serves a socket and the in-process transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .actions import ACTIONS, ActionContext
+from .defaults import complete
+from .events import record_event
+from .listing import page_of
+from .routes import RouteSpec
+from .state import EmulatorState, WriteLog
+from .store import KINDS, PARENT_KIND, Problem, Record
+
+__all__ = ["Answer", "Call", "Handlers"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated, validated request."""
+
+    method: str
+    path: str
+    account: str
+    auth_kind: str  # "api_key" or "access_token", as events record it
+    params: dict[str, str]
+    query: dict[str, Any]
+    payload: dict[str, Any]
+    idempotency_key: str | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to answer: a status, a JSON body (None for 204) and the object's ETag."""
+
+    status: int
+    body: Any = None
+    etag: str | None = None
+
+
+def _object(record: Record, status: int = 200) -> Answer:
+    return Answer(status, {"data": record.public()}, record.etag)
+
+
+class Handlers:
+    """The operations over one emulator's store."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.store = state.store
+
+    def handle(self, spec: RouteSpec, call: Call) -> Answer:
+        """Apply ``call`` to the state as the operation ``spec`` documents."""
+        parents = {name: (call.account if name == "account_id" else call.params[name]) for name in spec.parents}
+        self.require_parents(call.account, parents)
+        if spec.action == "list":
+            return Answer(200, self._list(spec, call.account, parents, call.query))
+        if spec.action == "create":
+            record = self.insert(call.account, spec.collection, parents, call.payload, principal=f"key:{call.account}")
+            self._written(call, record, "created")
+            return _object(record, status=201)
+        record = self._find(spec, call.account, parents, call.params)
+        if spec.action == "get":
+            return _object(record)
+        self._check_if_match(call.if_match, record)
+        if spec.action == "update":
+            return self._update(call, record)
+        if spec.action == "delete":
+            self.store.remove(record.kind, call.account, record.key)
+            if spec.collection in PARENT_KIND.values():
+                self.store.remove_descendants(call.account, f"{KINDS[spec.collection].singular}_id", record.key)
+            self._written(call, record, "deleted")
+            return Answer(204)
+        return self._action(spec, call, record)
+
+    # ----------------------------------------------------------------------------------------- objects
+
+    def insert(
+        self,
+        account: str,
+        collection: str,
+        parents: dict[str, str],
+        payload: dict[str, Any],
+        *,
+        principal: str | None = None,
+    ) -> Record:
+        """Store a new object; with a ``principal`` (an API call, not set-up) references are checked too."""
+        kind = KINDS[collection]
+        now = int(self.state.clock())
+        data: dict[str, Any] = {**kind.defaults, "id": payload.get("id") or self.store.new_id(collection)}
+        data.update(parents)
+        data.update(payload)
+        data.setdefault("created_at", now)
+        data.setdefault("updated_at", data["created_at"])
+        if "status" in data:
+            data.setdefault("status_at", now)
+        if principal is not None:
+            self._check_references(account, parents, payload)
+        complete(collection, self.store, data, self.state.clock(), principal or "system")
+        stored_parents = {k: v for k, v in parents.items() if k not in kind.data_parents}
+        key = kind.key_of(data[kind.key_field])
+        if self.store.get(collection, account, key) is not None:
+            raise Problem(409, "conflict", f"A {kind.label} {key} already exists")
+        duplicate = self.store.conflict(collection, account, stored_parents, data, key)
+        if duplicate is not None:
+            raise Problem(409, "conflict", f"A {kind.label} with this {duplicate} already exists")
+        return self.store.add(collection, account, key, data, stored_parents)
+
+    def require_parents(self, account: str, parents: Mapping[str, str]) -> None:
+        """404 unless every parent object in the path exists (and lives where the path says)."""
+        seen: dict[str, str] = {}
+        for name, value in parents.items():
+            if name != "account_id":
+                record = self.store.get(PARENT_KIND[name], account, value)
+                if record is None or any(record.parents.get(k, v) != v for k, v in seen.items() if k != "account_id"):
+                    raise Problem(404, "not_found", f"No {PARENT_KIND[name][:-1]} {value}")
+            seen[name] = value
+
+    def _find(self, spec: RouteSpec, account: str, parents: dict[str, str], params: dict[str, str]) -> Record:
+        assert spec.item_param is not None
+        kind = KINDS[spec.collection]
+        # "me" (or the caller's own id) names the caller's account; dispatch has checked it
+        key = account if spec.collection == "accounts" else params[spec.item_param]
+        record = self.store.get(spec.collection, account, kind.key_of(key))
+        matches = record is not None and all(
+            record.parents.get(name, record.data.get(name)) == value
+            for name, value in parents.items()
+            if name != "account_id"
+        )
+        if record is None or not matches or any(record.data.get(p) != params[p] for p in spec.extra_params):
+            raise Problem(404, "not_found", f"No {kind.label} {key}")
+        return record
+
+    def _check_references(self, account: str, parents: dict[str, str], data: Mapping[str, Any]) -> None:
+        """422 when the body names an organization or user that does not exist in the same issuer."""
+        errors = []
+        for field_name, collection in (("org_id", "organizations"), ("user_id", "users")):
+            if field_name in data and field_name not in parents:
+                record = self.store.get(collection, account, str(data[field_name]))
+                if record is None or record.parents.get("issuer_id") != parents.get("issuer_id"):
+                    errors.append({"field": field_name, "code": "not_found", "message": f"no such {collection[:-1]}"})
+        if errors:
+            raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
+
+    def _check_if_match(self, expected: str | None, record: Record) -> None:
+        if expected is not None and expected.strip() != "*" and expected.strip() != record.etag:
+            raise Problem(
+                412, "precondition_failed", "The object has changed since it was read", current_etag=record.etag
+            )
+
+    def _update(self, call: Call, record: Record) -> Answer:
+        changed = {**record.data, **call.payload}
+        duplicate = self.store.conflict(record.kind, call.account, record.parents, changed, record.key)
+        if duplicate is not None:
+            raise Problem(409, "conflict", f"Another {KINDS[record.kind].singular} has this {duplicate}")
+        if "status" in call.payload and call.payload["status"] != record.data.get("status"):
+            changed["status_at"] = int(self.state.clock())
+        record.data = changed
+        self._bump(record)
+        self._written(call, record, "updated")
+        return _object(record)
+
+    def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
+        context = ActionContext(self.store, call.account, record, call.payload, int(self.state.clock()))
+        outcome, event = ACTIONS[(spec.class_name, spec.method)](context)
+        if isinstance(outcome, Record):
+            if event is not None:
+                self._bump(outcome)
+                self._written(call, outcome, event)
+            return _object(outcome)
+        if event is not None:
+            self._written(call, record, event)
+        return Answer(200, {"data": outcome})
+
+    def _bump(self, record: Record) -> None:
+        """A record changed: new version, new ETag, ``updated_at`` now (float where the kind keeps floats)."""
+        now = self.state.clock()
+        record.data["updated_at"] = now if isinstance(record.data.get("updated_at"), float) else int(now)
+        record.version += 1
+        record.touch()
+
+    def _list(self, spec: RouteSpec, account: str, parents: dict[str, str], query: dict[str, Any]) -> dict[str, Any]:
+        if spec.collection == "accounts":
+            candidates: Any = self.store.table("accounts", account).values()
+        else:
+            scope = {k: v for k, v in parents.items() if k != "account_id"}
+            candidates = self.store.under(spec.collection, account, scope)
+        return page_of(self.store, account, candidates, query)
+
+    def _written(self, call: Call, record: Record, change: str) -> None:
+        """Log a write and record its event (``change`` is a verb like ``created``, or a full type)."""
+        event_type = change if "." in change else f"{KINDS[record.kind].singular}.{change}"
+        self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, event_type))
+        record_event(
+            self.store,
+            call.account,
+            record,
+            event_type,
+            source=call.path,
+            auth_kind=call.auth_kind,
+            now=self.state.clock(),
+        )

@@ -1,0 +1,75 @@
+"""List calls of the emulator: filters, cursor pages and the cursors themselves."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .events import type_matches
+from .store import Problem, Record, Store
+
+__all__ = ["decode_cursor", "encode_cursor", "page_of"]
+
+
+def encode_cursor(seq: int) -> str:
+    """An opaque cursor: the sequence number of the last item of the page."""
+    return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The sequence number a cursor names (0 for none); 400 for anything this API did not hand out."""
+    if cursor is None:
+        return 0
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = decoded["after"]
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise ValueError(after)
+        return after
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise Problem(
+            400,
+            "invalid_request",
+            "The cursor is not valid",
+            fields=[{"field": "cursor", "code": "invalid_value", "message": "not a cursor from this API"}],
+        ) from None
+
+
+def passes(store: Store, account: str, record: Record, filters: dict[str, Any]) -> bool:
+    """True when ``record`` matches every list filter of the query."""
+    data = record.data
+    for name, wanted in filters.items():
+        if name in ("after", "before"):
+            moment = data.get("timestamp", data.get("created_at", 0))
+            if (moment <= wanted) if name == "after" else (moment >= wanted):
+                return False
+        elif name == "event_types":
+            if not any(type_matches(data.get("type", ""), t.strip()) for t in str(wanted).split(",")):
+                return False
+        elif name == "has_verifiers":
+            has = any(True for _ in store.under("verifiers", account, {"agent_id": record.key}))
+            if str(has).lower() != str(wanted).lower():
+                return False
+        elif name == "mentions_user_id":
+            if not any(m.get("mentioned_user_id") == wanted for m in data.get("mentions") or []):
+                return False
+        else:
+            actual = data.get(name, record.parents.get(name))
+            if str(actual).lower() != str(wanted).lower():
+                return False
+    return True
+
+
+def page_of(store: Store, account: str, candidates: Iterable[Record], query: dict[str, Any]) -> dict[str, Any]:
+    """The list body for ``query`` (``limit``, ``cursor`` and filters) over ``candidates`` in order."""
+    limit = query.get("limit", 20)
+    after = decode_cursor(query.get("cursor"))
+    filters = {k: v for k, v in query.items() if k not in ("limit", "cursor")}
+    matching = [r for r in candidates if r.seq > after and passes(store, account, r, filters)]
+    page = matching[:limit]
+    has_more = len(matching) > limit
+    cursor = encode_cursor(page[-1].seq) if has_more else None
+    return {"data": [r.public() for r in page], "has_more": has_more, "next_cursor": cursor}

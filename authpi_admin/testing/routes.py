@@ -1,0 +1,79 @@
+"""The emulator's route table: one :class:`RouteSpec` per (path, verb) of the document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._openapi import ApiDocument, Operation, Parameter
+
+__all__ = ["RouteSpec", "route_order", "route_table"]
+
+STANDARD_METHODS = frozenset({"list", "create", "get", "update", "delete"})
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What the emulator needs to know about one operation, read from the document."""
+
+    verb: str
+    template: str
+    class_name: str
+    method: str
+    collection: str
+    parents: tuple[str, ...]
+    item_param: str | None
+    extra_params: tuple[str, ...]
+    query: tuple[Parameter, ...]
+    body_schema: dict[str, Any] | None
+    body_required: bool
+
+    @property
+    def action(self) -> str:
+        """``list``, ``create``, ``get``, ``update``, ``delete``, or ``action`` for a custom one."""
+        return self.method if self.method in STANDARD_METHODS else "action"
+
+
+def _route_spec(op: Operation) -> RouteSpec:
+    mount = op.mount
+    scope_param = mount.scope_param
+    suffix_ids = op.suffix_ids
+    item: str | None
+    extras: tuple[str, ...] = ()
+    parents = tuple(mount.params)
+    if scope_param is not None:  # a scope's own get/update/delete
+        item, parents = scope_param, tuple(p for p in parents if p != scope_param)
+    elif op.method in ("get", "update", "delete"):
+        item, extras = suffix_ids[-1], tuple(suffix_ids[:-1])
+    elif op.method in ("list", "create"):
+        item = None
+    else:  # an action on the object its first id names
+        item, extras = suffix_ids[0], tuple(suffix_ids[1:])
+    return RouteSpec(
+        verb=op.verb,
+        template=op.path,
+        class_name=op.class_name,
+        method=op.method,
+        collection=mount.collection,
+        parents=parents,
+        item_param=item,
+        extra_params=extras,
+        query=tuple(op.in_("query")),
+        body_schema=op.body_schema,
+        body_required=op.body_required,
+    )
+
+
+def route_table(document: ApiDocument) -> dict[str, dict[str, RouteSpec]]:
+    """Path template -> verb -> route; the first binding of an operation describes it."""
+    routes: dict[str, dict[str, RouteSpec]] = {}
+    for op in document.operations:
+        by_verb = routes.setdefault(op.path, {})
+        if op.verb not in by_verb:
+            by_verb[op.verb] = _route_spec(op)
+    return routes
+
+
+def route_order(path: str) -> tuple[tuple[int, str], ...]:
+    """Sort key: a literal segment wins over a placeholder at the same place (``/notes/count`` first)."""
+    return tuple((1, "") if s.startswith("{") else (0, s) for s in path.split("/"))

@@ -1,0 +1,57 @@
+"""What the emulator remembers between requests, beside the stored objects: credentials, replays, writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .faults import Faults
+from .store import Store
+
+__all__ = ["Credential", "EmulatorState", "StoredAnswer", "WriteLog"]
+
+
+@dataclass
+class Credential:
+    """A bearer credential the emulator accepts."""
+
+    account: str
+    kind: str  # "api_key" or "access_token"
+    expires_at: float | None = None
+
+
+@dataclass
+class WriteLog:
+    """One mutation the emulator applied (replays are not applied again, so they are not here)."""
+
+    method: str
+    path: str
+    idempotency_key: str | None
+    event_type: str | None
+
+
+@dataclass
+class StoredAnswer:
+    """The first answer to an ``Idempotency-Key``, replayed for the same request."""
+
+    fingerprint: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EmulatorState:
+    """Everything one emulator holds; the lock guards it all (the server may answer from several threads)."""
+
+    account_id: str
+    store: Store
+    faults: Faults
+    clock: Callable[[], float] = time.time
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
+    writes: list[WriteLog] = field(default_factory=list)
+    request_count: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock)
