@@ -59,13 +59,16 @@ class RequestOptions:
         self.idempotency_key = idempotency_key
 
     def request_headers(self) -> Mapping[str, str] | None:
-        """The caller's headers with ``if-match`` and ``idempotency-key`` added when given."""
-        if self.if_match is None and self.idempotency_key is None:
+        """The caller's headers with ``if-match`` and ``idempotency-key`` added when given.
+
+        An empty value is left out, as 0.3.0 did: an empty header would only be refused by the API.
+        """
+        if not self.if_match and not self.idempotency_key:
             return self.headers
         merged = dict(self.headers) if self.headers else {}
-        if self.if_match is not None:
+        if self.if_match:
             merged["if-match"] = self.if_match
-        if self.idempotency_key is not None:
+        if self.idempotency_key:
             merged["idempotency-key"] = self.idempotency_key
         return merged
 
@@ -238,6 +241,9 @@ class _Node:
         body: Any = None,
     ) -> R:
         """Send the call ``endpoint`` describes and return its answer in the endpoint's shape."""
+        if body is not None and not isinstance(body, Mapping):
+            # every request body the API documents is a JSON object
+            raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
         response = await self._client.request(
             endpoint.method,
             self._base_path + endpoint.render(ids),

@@ -9,7 +9,7 @@ import httpx
 
 from .errors import ConfigurationError
 
-__all__ = ["check_base_url", "check_credential", "check_headers", "check_timeout", "validate_path_segment"]
+__all__ = ["check_base_url", "check_credential", "check_headers", "timeout_config", "validate_path_segment"]
 
 _SEPARATOR = re.compile(r"[/\\?#]")
 # Anything unsafe in one search: separators, control characters, and percent-encoded separators or dots
@@ -66,12 +66,24 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
             )
 
 
-def check_timeout(timeout: object, name: str = "timeout") -> None:
-    """Raise ``ValueError`` unless ``timeout`` is None or a positive, finite number of seconds."""
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
-        raise ValueError(f"{name} must be a positive number of seconds")
+def _positive_seconds(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < float("inf")
+
+
+def timeout_config(timeout: object, *, setting: bool = False) -> httpx.Timeout:
+    """``timeout`` (seconds, or an ``httpx.Timeout``) as the ``httpx.Timeout`` to send with.
+
+    Seconds must be a positive, finite number; an ``httpx.Timeout``'s phases must be that or None.
+    A bad value raises ``ConfigurationError`` when ``setting`` up a client, else ``ValueError``.
+    """
+    if isinstance(timeout, httpx.Timeout):
+        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        if all(phase is None or _positive_seconds(phase) for phase in phases):
+            return timeout
+    elif _positive_seconds(timeout):
+        return httpx.Timeout(timeout)  # type: ignore[arg-type]  # a number, checked just above
+    error = ConfigurationError if setting else ValueError
+    raise error("timeout must be a positive number of seconds (or an httpx.Timeout of such numbers)")
 
 
 def _is_loopback(host: str) -> bool:

@@ -41,7 +41,7 @@ class AuthPIAdmin(AccountRoot):
         account_id: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
         http_client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         default_headers: Mapping[str, str] | None = None,
         retries: bool | Mapping[str, Any] | RetryConfig | None = True,
         allow_insecure_http: bool = False,

@@ -50,10 +50,18 @@ class ConfigurationError(Exception):
     """The client was set up wrongly (for example with no credential); nothing was sent."""
 
 
+# How much of the API's own text ``str(error)`` shows: a hostile server must not make messages huge.
+_MESSAGE_LIMIT = 500
+_FIELDS_SHOWN = 5
+
+
 class ApiError(Exception):
     """An error answered by the AuthPI API (or raised in its place by the SDK).
 
-    ``str(error)`` is the human-readable ``error_description``.
+    ``str(error)`` starts with the human-readable ``error_description`` and adds, in brackets, what helps
+    act on it: the HTTP status, the API's error code, the field errors and the request ``reference``.
+    ``headers`` are the response's headers (empty when there was no answer). Errors pickle and copy, so
+    they cross process boundaries.
     """
 
     def __init__(
@@ -65,6 +73,7 @@ class ApiError(Exception):
         retryable: bool = False,
         reference: str | None = None,
         raw_body: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(error_description)
         self.error = error
@@ -73,12 +82,45 @@ class ApiError(Exception):
         self.retryable = retryable
         self.reference = reference
         self.raw_body = raw_body
+        self.headers: dict[str, str] = dict(headers) if headers else {}
+
+    def _details(self) -> list[str]:
+        details = [f"HTTP {self.status_code}"] if self.status_code else []
+        return [*details, self.error] + ([f"reference {self.reference}"] if self.reference else [])
+
+    def __str__(self) -> str:
+        description = _shortened(self.error_description)
+        return f"{description} [{'; '.join(self._details())}]"
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(error={self.error!r}, status_code={self.status_code}, "
-            f"error_description={self.error_description!r})"
-        )
+        shown = {"status_code": self.status_code, "error": self.error, "error_description": self.error_description}
+        shown.update(self._repr_extras())
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    def _repr_extras(self) -> dict[str, Any]:
+        return {"reference": self.reference} if self.reference else {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from the attributes: the keyword-only constructors cannot be called with ``args``
+        return (_restore, (type(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
+    """Unpickle an error: a bare instance of ``cls`` with its attributes back."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("error_description", ""))
+    error.__dict__.update(state)
+    return error
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "..."
+
+
+def _field_text(item: Any) -> str:
+    if isinstance(item, Mapping) and "field" in item:
+        return _shortened(f"{item.get('field')}: {item.get('message', item.get('code', 'invalid'))}")
+    return _shortened(str(item))
 
 
 class ValidationError(ApiError):
@@ -87,6 +129,16 @@ class ValidationError(ApiError):
     def __init__(self, *, fields: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fields: list[Any] = list(fields) if fields else []
+
+    def _details(self) -> list[str]:
+        shown = [_field_text(item) for item in self.fields[:_FIELDS_SHOWN]]
+        if len(self.fields) > _FIELDS_SHOWN:
+            shown.append(f"{len(self.fields) - _FIELDS_SHOWN} more field error(s)")
+        details = super()._details()
+        return [*details[:2], *shown, *details[2:]]
+
+    def _repr_extras(self) -> dict[str, Any]:
+        return {**({"fields": self.fields} if self.fields else {}), **super()._repr_extras()}
 
 
 class AuthenticationError(ApiError):
@@ -112,17 +164,32 @@ class PreconditionFailedError(ApiError):
         super().__init__(**kwargs)
         self.current_etag = current_etag
 
+    def _repr_extras(self) -> dict[str, Any]:
+        return {**({"current_etag": self.current_etag} if self.current_etag else {}), **super()._repr_extras()}
+
 
 class RateLimitError(ApiError):
     """429: too many requests; ``retry_after`` is how many seconds the server asked to wait."""
 
-    def __init__(self, *, retry_after: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, retry_after: int | None = None, retryable: bool = True, **kwargs: Any) -> None:
+        super().__init__(retryable=retryable, **kwargs)
         self.retry_after = retry_after
+
+    def _repr_extras(self) -> dict[str, Any]:
+        extras = {"retry_after": self.retry_after} if self.retry_after is not None else {}
+        return {**extras, **super()._repr_extras()}
 
 
 class ServerError(ApiError):
-    """A 5xx answer: the server failed."""
+    """A 5xx answer: the server failed.
+
+    ``retryable`` defaults to the class's ``retryable_by_default``: True for 502, 503 and 504, as in 0.3.0.
+    """
+
+    retryable_by_default = False
+
+    def __init__(self, *, retryable: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(retryable=self.retryable_by_default if retryable is None else retryable, **kwargs)
 
 
 class InternalServerError(ServerError):
@@ -132,13 +199,19 @@ class InternalServerError(ServerError):
 class BadGatewayError(ServerError):
     """502."""
 
+    retryable_by_default = True
+
 
 class ServiceUnavailableError(ServerError):
     """503."""
 
+    retryable_by_default = True
+
 
 class GatewayTimeoutError(ServerError):
     """504."""
+
+    retryable_by_default = True
 
 
 class UnexpectedError(ApiError):
@@ -273,6 +346,7 @@ def error_from_response(
         "retryable": retryable,
         "reference": _optional_str(fields.get("reference")),
         "raw_body": raw_body,
+        "headers": headers,
     }
     cls = _error_class(status_code)
     if cls is ValidationError:

@@ -11,15 +11,16 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._auth import BearerToken, TokenRefresher
-from ._validation import check_base_url, check_credential, check_headers, check_timeout, validate_path_segment
+from ._validation import check_base_url, check_credential, check_headers, timeout_config, validate_path_segment
 from .errors import (
     ApiError,
     ClosedClientError,
+    ConfigurationError,
     MalformedResponseError,
     NetworkError,
     RequestTimeoutError,
@@ -28,10 +29,24 @@ from .errors import (
 from .retries import RetryConfig, RetryPolicy
 from .user_agent import build_user_agent
 
+if TYPE_CHECKING:
+    import asyncio
+
 # HttpClient, ApiResponse, RetryConfig and validate_path_segment were importable from here in 0.3.0.
 __all__ = ["ApiResponse", "HttpClient", "RetryConfig", "validate_path_segment"]
 
-DEFAULT_TIMEOUT = 30.0
+
+class _DefaultTimeout(float):
+    """The default timeout, 30 s, told apart from a timeout the caller chose (even one of 30.0).
+
+    A client built around an injected ``httpx.AsyncClient`` keeps that client's own timeout unless the
+    caller chose one, as 0.3.0 did; signatures still show the default as ``30.0``.
+    """
+
+    __slots__ = ()
+
+
+DEFAULT_TIMEOUT: float = _DefaultTimeout(30.0)
 
 # Headers the SDK owns; callers may not override them through default or per-call headers.
 RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
@@ -63,28 +78,19 @@ class _Prepared:
     url: httpx.URL
     headers: dict[str, str] | None  # content-type and the caller's headers, on top of the client's
     content: bytes | None
-    timeout: httpx.Timeout
-
-
-def _strip_private_keys(value: Any) -> Any:
-    """Drop every dict key that starts with ``_``, through nested dicts and lists.
-
-    So an object read with its ``_etag`` can be sent back as it is.
-    """
-    if isinstance(value, Mapping):
-        return {
-            key: _strip_private_keys(item)
-            for key, item in value.items()
-            if not (isinstance(key, str) and key.startswith("_"))
-        }
-    if isinstance(value, list | tuple):
-        return [_strip_private_keys(item) for item in value]
-    return value
+    timeout: httpx.Timeout | None  # None: the injected httpx client's own timeout
 
 
 def encode_body(body: Any) -> bytes:
-    """The JSON bytes sent for ``body`` (private keys dropped); ``TypeError``/``ValueError`` if it cannot be."""
-    return json.dumps(_strip_private_keys(body), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """The JSON bytes sent for ``body``: ``json.dumps`` with its defaults, as 0.3.0 sent them.
+
+    Top-level keys that start with ``_`` (``_etag``) are dropped, so an object read from the API can be
+    sent back as it is; nested ones are data and are kept. ``NaN`` and infinities are refused
+    (``ValueError``): they are not JSON. ``TypeError`` for anything JSON cannot hold.
+    """
+    if isinstance(body, Mapping):
+        body = {key: value for key, value in body.items() if not (isinstance(key, str) and key.startswith("_"))}
+    return json.dumps(body, allow_nan=False).encode()
 
 
 def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -128,18 +134,17 @@ class HttpClient:
         access_token: str | None = None,
         on_token_expired: TokenRefresher | None = None,
         http_client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         default_headers: Mapping[str, str] | None = None,
         retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
         token = check_credential(api_key, access_token)
-        check_timeout(timeout)
+        configured = timeout_config(timeout, setting=True)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
-        self._timeout = timeout
         self._retry = RetryPolicy.from_option(retries)
         self._owns_http_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=configured)
         self._closed = False
         self._token = BearerToken(token, on_token_expired)
         # Built once, not per request: the headers every request starts from, the timeout object, and
@@ -149,8 +154,10 @@ class HttpClient:
             "user-agent": build_user_agent(),
             **_allowed_headers(default_headers),
         }
-        self._timeout_config = httpx.Timeout(timeout)
+        keep_injected = http_client is not None and type(timeout) is _DefaultTimeout
+        self._timeout_config: httpx.Timeout | None = None if keep_injected else configured
         self._urls: dict[str, httpx.URL] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by the first request
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self._base_url!r})"
@@ -189,6 +196,7 @@ class HttpClient:
         """
         if self.is_closed:
             raise ClosedClientError()
+        self._check_event_loop()
         prepared = self._prepare(method, path, body, query, headers, timeout)
         retries_done = 0
         refreshed = False
@@ -212,6 +220,23 @@ class HttpClient:
             await policy.sleep(wait)
             retries_done += 1
 
+    def _check_event_loop(self) -> None:
+        """One client serves one event loop: its connections and token refresh belong to that loop.
+
+        Reusing it from another loop (``asyncio.run`` twice) would otherwise fail deep in httpcore with
+        ``RuntimeError: Event loop is closed``, or hang.
+        """
+        import asyncio  # already imported by the running loop: a dictionary look-up
+
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise ConfigurationError(
+                "This client was first used on another event loop. Create one AuthPIAdmin per event loop "
+                "(for example inside the coroutine that asyncio.run() runs), and close it there."
+            )
+
     def _prepare(
         self,
         method: str,
@@ -222,7 +247,6 @@ class HttpClient:
         timeout: float | None,
     ) -> _Prepared:
         """Check and encode everything the caller gave, before anything is sent."""
-        check_timeout(timeout)
         url = self._url(path, query)
         extra: dict[str, str] | None = None
         content: bytes | None = None
@@ -231,8 +255,8 @@ class HttpClient:
             extra = {"content-type": "application/json"}
         if headers:
             extra = {**extra, **_allowed_headers(headers)} if extra else _allowed_headers(headers)
-        timeout_config = self._timeout_config if timeout is None else httpx.Timeout(timeout)
-        return _Prepared(method.upper(), path, url, extra, content, timeout_config)
+        call_timeout = self._timeout_config if timeout is None else timeout_config(timeout)
+        return _Prepared(method.upper(), path, url, extra, content, call_timeout)
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         """The client's headers, the current token's ``authorization``, then the request's own.
@@ -277,7 +301,7 @@ class HttpClient:
                 prepared.url,
                 headers=self._headers(prepared.headers),
                 content=prepared.content,
-                timeout=prepared.timeout,
+                timeout=prepared.timeout or httpx.USE_CLIENT_DEFAULT,
                 follow_redirects=False,
             )
         except httpx.HTTPError as error:

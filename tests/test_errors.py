@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from authpi_admin import (
@@ -9,13 +12,17 @@ from authpi_admin import (
     AuthenticationError,
     BadGatewayError,
     ClosedClientError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     GatewayTimeoutError,
     InternalServerError,
+    MalformedResponseError,
+    NetworkError,
     NotFoundError,
     PreconditionFailedError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
     ServiceUnavailableError,
     UnexpectedError,
@@ -55,7 +62,7 @@ def test_status_maps_to_class_with_defaults(
     assert error.status_code == status
     assert error.error == "unknown"
     assert error.error_description == description
-    assert str(error) == description
+    assert str(error) == f"{description} [HTTP {status}; unknown]"
     assert error.retryable is retryable
     assert error.reference is None
     assert error.raw_body is None
@@ -80,12 +87,13 @@ def test_body_fields_are_read() -> None:
         headers={},
     )
     assert isinstance(error, ValidationError)
-    assert (error.error, str(error), error.reference, error.retryable) == (
+    assert (error.error, error.error_description, error.reference, error.retryable) == (
         "validation_failed",
         "email is invalid",
         "req_1",
         True,
     )
+    assert str(error) == "email is invalid [HTTP 422; validation_failed; email: bad; reference req_1]"
     assert error.fields == [{"field": "email", "code": "invalid", "message": "bad"}]
 
 
@@ -137,10 +145,80 @@ def test_odd_bodies_do_not_break_the_mapping(body: object) -> None:
 def test_closed_client_error() -> None:
     error = ClosedClientError()
     assert (error.error, error.status_code, error.retryable) == ("closed_client", 0, False)
-    assert str(error) == "Cannot make requests after the client has been closed"
+    assert error.error_description == "Cannot make requests after the client has been closed"
+    assert str(error) == "Cannot make requests after the client has been closed [closed_client]"
 
 
 def test_api_error_constructor_and_repr() -> None:
     error = ApiError(error="e", error_description="d", status_code=499)
     assert (error.retryable, error.reference, error.raw_body) == (False, None, None)
-    assert repr(error) == "ApiError(error='e', status_code=499, error_description='d')"
+    assert repr(error) == "ApiError(status_code=499, error='e', error_description='d')"
+    assert error.headers == {}
+
+
+def test_str_and_repr_say_what_to_act_on() -> None:
+    fields = [{"field": f"f{n}", "code": "required", "message": "is required"} for n in range(7)]
+    error = error_from_response(
+        status_code=422,
+        body={"error": "validation_failed", "error_description": "The request is not valid", "reference": "req_9"},
+        headers={},
+    )
+    assert str(error) == "The request is not valid [HTTP 422; validation_failed; reference req_9]"
+    many = ValidationError(error="v", error_description="d", status_code=400, fields=[*fields, "odd"])
+    assert str(many) == (
+        "d [HTTP 400; v; f0: is required; f1: is required; f2: is required; f3: is required; f4: is required; "
+        "3 more field error(s)]"
+    )
+    assert repr(many).startswith("ValidationError(status_code=400, error='v', error_description='d', fields=[")
+    stale = error_from_response(status_code=412, body={"current_etag": '"v2"', "reference": "r"}, headers={})
+    assert repr(stale) == (
+        "PreconditionFailedError(status_code=412, error='unknown', error_description='Precondition Failed', "
+        "current_etag='\"v2\"', reference='r')"
+    )
+    limited = error_from_response(status_code=429, body={}, headers={"Retry-After": "3"})
+    assert repr(limited).endswith("retry_after=3)")
+
+
+def test_a_hostile_description_does_not_make_a_huge_message() -> None:
+    error = error_from_response(status_code=500, body={"error_description": "x" * 100_000}, headers={})
+    assert len(str(error)) < 600
+    assert error.error_description == "x" * 100_000
+
+
+def test_errors_keep_the_response_headers() -> None:
+    error = error_from_response(status_code=404, body=None, headers={"x-request-id": "abc"})
+    assert error.headers == {"x-request-id": "abc"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValidationError(error="v", error_description="d", status_code=422, fields=[{"field": "a"}], headers={"h": "1"}),
+        PreconditionFailedError(error="p", error_description="d", status_code=412, current_etag='"e"'),
+        RateLimitError(error="r", error_description="d", status_code=429, retry_after=5),
+        BadGatewayError(error="b", error_description="d", status_code=502),
+        ClosedClientError(),
+        MalformedResponseError(status_code=200, error_description="d", raw_body="x"),
+        NetworkError("down"),
+        RequestTimeoutError("slow"),
+        ConfigurationError("bad set-up"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_pickle_and_copy(error: Exception) -> None:
+    for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(clone) is type(error)
+        assert vars(clone) == vars(error)
+        assert (str(clone), repr(clone)) == (str(error), repr(error))
+
+
+def test_errors_built_directly_default_retryable_as_0_3_0() -> None:
+    common = {"error": "e", "error_description": "d"}
+    assert RateLimitError(status_code=429, **common).retryable is True
+    assert BadGatewayError(status_code=502, **common).retryable is True
+    assert ServiceUnavailableError(status_code=503, **common).retryable is True
+    assert GatewayTimeoutError(status_code=504, **common).retryable is True
+    assert InternalServerError(status_code=500, **common).retryable is False
+    assert ServerError(status_code=501, **common).retryable is False
+    assert BadGatewayError(status_code=502, retryable=False, **common).retryable is False
+    assert BadGatewayError.__bases__ == (ServerError,)

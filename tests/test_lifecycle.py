@@ -7,10 +7,13 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from authpi_admin import (
+    AuthPIAdmin,
     ClosedClientError,
+    ConfigurationError,
 )
 
-from .transport_helpers import BASE, make
+from .conftest import run_isolated
+from .transport_helpers import BASE, SECRET, make
 
 
 async def test_closed_client_refuses_requests(httpx_mock: HTTPXMock) -> None:
@@ -20,7 +23,7 @@ async def test_closed_client_refuses_requests(httpx_mock: HTTPXMock) -> None:
     with pytest.raises(ClosedClientError) as caught:
         await client.request("GET", "/v1/x")
     error = caught.value
-    assert (error.error, error.status_code, str(error)) == (
+    assert (error.error, error.status_code, error.error_description) == (
         "closed_client",
         0,
         "Cannot make requests after the client has been closed",
@@ -56,3 +59,12 @@ async def test_owned_client_is_closed() -> None:
     await client.close()
     assert client.is_closed
     assert client._http.is_closed
+
+
+def test_a_client_reused_on_a_second_event_loop_says_to_create_one_per_loop(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"data": [], "has_more": False}, is_reusable=True)
+    admin = AuthPIAdmin(api_key=SECRET)
+    assert run_isolated(admin.issuers.list()).data == []
+    with pytest.raises(ConfigurationError, match="Create one AuthPIAdmin per event loop"):
+        run_isolated(admin.issuers.list())
+    assert len(httpx_mock.get_requests()) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import httpx
@@ -74,10 +73,14 @@ def test_bad_retry_option_is_refused(retries: object, message: str) -> None:
         make(retries=retries)
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "30", True])
-def test_bad_timeout_is_refused(timeout: object) -> None:
-    with pytest.raises(ValueError, match="timeout must be a positive number"):
+@pytest.mark.parametrize(
+    "timeout", [0, -1, float("nan"), float("inf"), "30", True, httpx.Timeout(-1.0), httpx.Timeout(5.0, read=0)]
+)
+def test_bad_timeout_is_a_configuration_error(timeout: object) -> None:
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
         make(timeout=timeout)
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        AuthPIAdmin(api_key=SECRET, timeout=timeout)  # type: ignore[arg-type]
 
 
 async def test_get_sends_exact_headers_and_returns_body_and_etag(httpx_mock: HTTPXMock) -> None:
@@ -95,20 +98,22 @@ async def test_get_sends_exact_headers_and_returns_body_and_etag(httpx_mock: HTT
     await client.close()
 
 
-async def test_body_is_json_without_private_keys_at_any_depth(httpx_mock: HTTPXMock) -> None:
+async def test_body_bytes_are_0_3_0s_and_only_top_level_private_keys_are_dropped(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(method="POST", url=f"{BASE}/v1/things", status_code=201, json={"ok": True})
     client = make()
     body = {
         "name": "Ünïcode",
         "_etag": '"v1"',
-        "nested": {"_private": 1, "kept": [{"_x": 1, "y": 2}, 3]},
-        "list": [{"_a": 0}],
+        "metadata": {"_source": "crm", "kept": [{"_x": 1, "y": 2}, 3]},
     }
     await client.request("POST", "/v1/things", body=body)
     request = httpx_mock.get_request()
     assert request is not None
     assert request.headers["content-type"] == "application/json"
-    assert json.loads(request.content) == {"name": "Ünïcode", "nested": {"kept": [{"y": 2}, 3]}, "list": [{}]}
+    # json.dumps's defaults: ", " and ": " separators, non-ASCII escaped; nested "_" keys are data
+    assert request.content == (
+        b'{"name": "\\u00dcn\\u00efcode", "metadata": {"_source": "crm", "kept": [{"_x": 1, "y": 2}, 3]}}'
+    )
     assert body["_etag"] == '"v1"'  # the caller's object is left as it was
     await client.close()
 
@@ -191,11 +196,12 @@ async def test_error_body_is_mapped(httpx_mock: HTTPXMock) -> None:
     client = make()
     with pytest.raises(NotFoundError) as caught:
         await client.request("GET", "/v1/users/usr_1")
-    assert (caught.value.error, str(caught.value), caught.value.reference) == (
+    assert (caught.value.error, caught.value.error_description, caught.value.reference) == (
         "not_found",
         "No user usr_1",
         "ref_9",
     )
+    assert str(caught.value) == "No user usr_1 [HTTP 404; not_found; reference ref_9]"
     assert caught.value.raw_body is None
     await client.close()
 
@@ -276,4 +282,48 @@ async def test_an_id_too_long_for_a_url_is_a_value_error(httpx_mock: HTTPXMock) 
     async with AuthPIAdmin(api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="Cannot build a request URL"):
             await admin.issuers.get("i" * 70_000)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_an_injected_client_keeps_its_own_timeout_unless_one_is_chosen(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"data": [], "has_more": False}, is_reusable=True)
+    async with httpx.AsyncClient(timeout=120) as injected:
+        async with AuthPIAdmin(api_key=SECRET, http_client=injected) as admin:
+            await admin.issuers.list()
+            await admin.issuers.list(timeout=4)
+        async with AuthPIAdmin(api_key=SECRET, http_client=injected, timeout=30.0) as chosen:
+            await chosen.issuers.list()
+        async with AuthPIAdmin(api_key=SECRET, http_client=injected, timeout=httpx.Timeout(5, read=9)) as split:
+            await split.issuers.list()
+    sent = [request.extensions["timeout"] for request in httpx_mock.get_requests()]
+    assert sent[0] == {"connect": 120, "read": 120, "write": 120, "pool": 120}
+    assert sent[1] == {"connect": 4, "read": 4, "write": 4, "pool": 4}
+    assert sent[2] == {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+    assert sent[3] == {"connect": 5, "read": 9, "write": 5, "pool": 5}
+
+
+async def test_the_sdks_own_client_sends_the_default_timeout(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"data": [], "has_more": False})
+    async with AuthPIAdmin(api_key=SECRET) as admin:
+        await admin.issuers.list()
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert request.extensions["timeout"] == {"connect": 30.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+
+
+async def test_empty_if_match_and_idempotency_key_are_left_out(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"id": "usr_1"})
+    async with AuthPIAdmin(api_key=SECRET) as admin:
+        await admin.issuer("iss_1").users.update("usr_1", {"name": "x"}, if_match="", idempotency_key="")
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert "if-match" not in request.headers
+    assert "idempotency-key" not in request.headers
+
+
+@pytest.mark.parametrize("body", [["a"], "text", 3, ("x",)])
+async def test_a_body_that_is_not_an_object_is_refused_before_sending(httpx_mock: HTTPXMock, body: object) -> None:
+    async with AuthPIAdmin(api_key=SECRET) as admin:
+        with pytest.raises(TypeError, match=r"^body must be a dict \(a JSON object\)"):
+            await admin.issuer("iss_1").users.create(body)  # type: ignore[arg-type]
     assert httpx_mock.get_requests() == []
