@@ -8,7 +8,9 @@ the path, send it through :class:`HttpClient` and shape the answer.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -80,12 +82,13 @@ class Endpoint(Generic[R]):
     with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
     """
 
-    __slots__ = ("_literals", "id_names", "method", "path", "shape")
+    __slots__ = ("_literals", "id_names", "method", "needs_models", "path", "shape")
 
     def __init__(self, method: str, path: str, shape: Shape[R]) -> None:
         self.method = method
         self.path = path
         self.shape = shape
+        self.needs_models: bool = getattr(shape, "needs_models", False)
         self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
         # the text around the placeholders: literals[0] + id0 + literals[1] + id1 + ...
         self._literals: tuple[str, ...] = tuple(_PLACEHOLDER.split(path)[::2])
@@ -112,6 +115,7 @@ class Endpoint(Generic[R]):
 
 # ------------------------------------------------------------------------------------------------ shapes
 
+_MODELS_MODULE = "authpi_admin.generated.models"
 _MODEL_CLASSES: dict[str, Any] = {}
 
 
@@ -192,25 +196,44 @@ def _parse_models(name: str, items: list[Any], response: ApiResponse) -> list[An
         ) from error
 
 
-def as_model(name: str) -> Shape[Any]:
-    """One object parsed into the model ``name``, its ETag kept as ``_etag``."""
+class _ModelShape:
+    """Parses an answer into the model ``name`` (one object, or a page of them).
 
-    def read(response: ApiResponse) -> Any:
-        (instance,) = _parse_models(name, [_without_envelope(response.data)], response)
+    Models need pydantic, whose import and schema building take a few hundred milliseconds: the call path
+    does that in a worker thread before the first such call, so it does not stall the event loop.
+    """
+
+    __slots__ = ("name", "page")
+    needs_models = True
+
+    def __init__(self, name: str, *, page: bool) -> None:
+        self.name = name
+        self.page = page
+
+    def __call__(self, response: ApiResponse) -> Any:
+        if self.page:
+            items, has_more, next_cursor = _page_parts(response)
+            return Page(data=_parse_models(self.name, items, response), has_more=has_more, next_cursor=next_cursor)
+        (instance,) = _parse_models(self.name, [_without_envelope(response.data)], response)
         instance._etag = response.etag
         return instance
 
-    return read
+
+def as_model(name: str) -> Shape[Any]:
+    """One object parsed into the model ``name``, its ETag kept as ``_etag``."""
+    return _ModelShape(name, page=False)
 
 
 def as_model_page(name: str) -> Shape[Page[Any]]:
     """One page with every item parsed into the model ``name``."""
+    return _ModelShape(name, page=True)
 
-    def read(response: ApiResponse) -> Page[Any]:
-        items, has_more, next_cursor = _page_parts(response)
-        return Page(data=_parse_models(name, items, response), has_more=has_more, next_cursor=next_cursor)
 
-    return read
+async def _load_models_off_the_loop() -> None:
+    import asyncio  # the loop is running: already imported
+
+    if _MODELS_MODULE not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, _MODELS_MODULE)
 
 
 # ------------------------------------------------------------------------------------------- the call path
@@ -244,6 +267,8 @@ class _Node:
         if body is not None and not isinstance(body, Mapping):
             # every request body the API documents is a JSON object
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
+        if endpoint.needs_models:
+            await _load_models_off_the_loop()
         response = await self._client.request(
             endpoint.method,
             self._base_path + endpoint.render(ids),

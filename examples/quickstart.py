@@ -54,7 +54,7 @@ async def quick_start(base_url: str, api_key: str) -> None:
         try:
             await admin.issuer(issuer["id"]).user("usr_missing").get()
         except NotFoundError as error:
-            print(f"typed error caught: {type(error).__name__} {error.status_code}: {error}")
+            print(f"typed error caught: {type(error).__name__}: {error}")
 
         events = [event.type async for event in admin.events.list_all()]
         print(f"the account recorded {len(events)} events, e.g. {events[:3]}")

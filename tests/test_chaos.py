@@ -128,7 +128,7 @@ async def run_chaos(server: EmulatorServer, issuer: str) -> dict[str, Any]:
     }
 
 
-def test_chaos(capsys: pytest.CaptureFixture[str]) -> None:
+def test_chaos() -> None:
     emulator = Emulator(seed=11)
     with EmulatorServer(emulator) as server:
         issuer = emulator.seed("/v1/accounts/me/issuers", {"name": "chaos"})["id"]
@@ -152,22 +152,22 @@ def test_chaos(capsys: pytest.CaptureFixture[str]) -> None:
     lost = [email for email in result["created"].values() if email not in emails]
     deleted = {w.path.rsplit("/", 1)[1] for w in emulator.writes if w.event_type == "user.deleted"}
 
-    with capsys.disabled():
-        print(f"\nchaos: {OPERATIONS} operations, {TASKS} tasks, {elapsed:.1f} s")
-        print("| measure | count |\n|---|---|")
-        rows = [
-            ("operations", OPERATIONS),
-            ("HTTP attempts", result["attempts"]),
-            ("faults injected", emulator.faults.injected),
-            ("retries", result["retries"]),
-            ("successes", outcomes["success"]),
-            ("typed failures", typed),
-            ("untyped failures", len(result["untyped"])),
-            ("duplicated writes", duplicated),
-        ]
-        rows += [(f"  {name.removeprefix('typed:')}", n) for name, n in sorted(outcomes.items()) if name != "success"]
-        for name, value in rows:
-            print(f"| {name} | {value} |")
+    # captured by pytest: shown when the test fails, or with -s
+    print(f"\nchaos: {OPERATIONS} operations, {TASKS} tasks, {elapsed:.1f} s")
+    print("| measure | count |\n|---|---|")
+    rows = [
+        ("operations", OPERATIONS),
+        ("HTTP attempts", result["attempts"]),
+        ("faults injected", emulator.faults.injected),
+        ("retries", result["retries"]),
+        ("successes", outcomes["success"]),
+        ("typed failures", typed),
+        ("untyped failures", len(result["untyped"])),
+        ("duplicated writes", duplicated),
+    ]
+    rows += [(f"  {name.removeprefix('typed:')}", n) for name, n in sorted(outcomes.items()) if name != "success"]
+    for name, value in rows:
+        print(f"| {name} | {value} |")
 
     assert result["untyped"] == []
     assert outcomes["success"] + typed == OPERATIONS

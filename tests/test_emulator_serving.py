@@ -11,35 +11,62 @@ import pytest
 from authpi_admin import AuthPIAdmin, NotFoundError
 from authpi_admin.testing import Emulator, EmulatorServer
 
+CLI = [sys.executable, "-m", "authpi_admin.testing", "serve"]
 
-def test_cli_serves_any_http_client() -> None:
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_cli_serves_any_http_client(host: str) -> None:
     with subprocess.Popen(
-        [sys.executable, "-m", "authpi_admin.testing", "serve", "--port", "0", "--api-key", "key_cli"],
+        [*CLI, "--host", host, "--port", "0", "--api-key", "key_cli"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     ) as process:
         try:
-            check_cli(process)
+            check_cli(process, host)
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
-def check_cli(process: subprocess.Popen[str]) -> None:
-    """The banner names the URL and key; the socket is listening before the banner is printed."""
+def check_cli(process: subprocess.Popen[str], host: str) -> None:
+    """The banner names a URL the SDK accepts and the key; the socket listens before the banner is printed."""
     assert process.stdout is not None
     first = process.stdout.readline()
-    assert first.startswith("AuthPI emulator listening on http://127.0.0.1:")
-    base_url = first.rsplit(" ", 1)[1].strip()
+    assert first.startswith(f"AuthPI emulator listening on {host}:")
+    port = first.rsplit(":", 1)[1].strip()
+    base_url = f"http://127.0.0.1:{port}"  # a wildcard host is reached through loopback
     assert process.stdout.readline().strip() == f"base_url: {base_url}"
     assert process.stdout.readline().strip() == "api_key:  key_cli"
+    AuthPIAdmin(api_key="key_cli", base_url=base_url)  # the SDK takes the printed URL as it is
     with httpx.Client(base_url=base_url, headers={"authorization": "Bearer key_cli"}, timeout=10) as client:
         created = client.post("/v1/accounts/me/issuers", json={"name": "From curl"})
         assert created.status_code == 201
         listed = client.get("/v1/accounts/me/issuers").json()
         assert [i["name"] for i in listed["data"]] == ["From curl"]
         assert client.get("/v1/accounts/me/issuers", headers={"authorization": "Bearer nope"}).status_code == 401
+
+
+def test_cli_on_a_busy_port_is_one_line_and_exit_2() -> None:
+    with EmulatorServer() as busy:
+        result = subprocess.run([*CLI, "--port", str(busy.port)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{busy.port}: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_cli_without_the_extra_is_one_line_naming_it() -> None:
+    blocked = (
+        "import sys, runpy; sys.modules['starlette'] = None; "
+        "runpy.run_module('authpi_admin.testing', run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", blocked, "serve"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: The AuthPI emulator needs the testing extra (starlette is not installed): "
+        'pip install "authpi-admin[testing]"\n'
+    )
 
 
 def test_cli_usage() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pydantic
 import pytest
 
@@ -80,3 +83,43 @@ def test_webhook_list_item_requires_its_fields() -> None:
         "created_at",
         "updated_at",
     ]
+
+
+OFF_THE_LOOP = """
+import asyncio, sys, threading
+from importlib.abc import MetaPathFinder
+
+import httpx
+
+seen = []
+
+
+class Watch(MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name in ("authpi_admin.generated.models", "pydantic"):
+            seen.append((name, threading.current_thread() is threading.main_thread()))
+        return None
+
+
+sys.meta_path.insert(0, Watch())
+from authpi_admin import AuthPIAdmin
+
+
+async def main():
+    answer = lambda request: httpx.Response(200, json={"data": [], "has_more": False})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        async with AuthPIAdmin(api_key="k", http_client=http) as admin:
+            await admin.issuers.list()
+            assert seen == [], seen  # a call that returns dicts needs no models
+            await admin.webhooks.list()
+
+
+asyncio.run(main())
+print(seen)
+"""
+
+
+def test_models_are_imported_off_the_event_loop_on_first_use() -> None:
+    result = subprocess.run([sys.executable, "-c", OFF_THE_LOOP], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[('authpi_admin.generated.models', False), ('pydantic', False)]"

@@ -7,6 +7,7 @@ to one emulator that knows the ids the README uses (iss_xxx, usr_xxx, wh_xxx, ke
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 import textwrap
 from collections.abc import AsyncIterator
@@ -66,17 +67,17 @@ async def emulator(request: pytest.FixtureRequest, httpx_mock: HTTPXMock) -> Asy
         httpx_mock.add_callback(forward, is_reusable=True)
         yield emulator
         return
-    with EmulatorServer(emulator) as server:
-        async with httpx.AsyncClient() as real:
+    with EmulatorServer(emulator) as server, httpx.Client() as real:
+        # a blocking client: it serves examples on any event loop (the quick start runs its own)
 
-            async def relay(outgoing: httpx.Request) -> httpx.Response:
-                url = outgoing.url.copy_with(scheme="http", host="127.0.0.1", port=server.port)
-                relayed = httpx.Request(outgoing.method, url, headers=outgoing.headers, content=outgoing.content)
-                answer = await real.send(relayed)
-                return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+        def relay(outgoing: httpx.Request) -> httpx.Response:
+            url = outgoing.url.copy_with(scheme="http", host="127.0.0.1", port=server.port)
+            relayed = httpx.Request(outgoing.method, url, headers=outgoing.headers, content=outgoing.content)
+            answer = real.send(relayed)
+            return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
-            httpx_mock.add_callback(relay, is_reusable=True)
-            yield emulator
+        httpx_mock.add_callback(relay, is_reusable=True)
+        yield emulator
 
 
 def test_readme_has_the_examples() -> None:
@@ -94,6 +95,10 @@ async def test_every_readme_example_runs(emulator: Emulator, capsys: pytest.Capt
     }
     for index, block in enumerate(BLOCKS):
         code = compile(block, f"README.md example {index + 1}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        if "asyncio.run(" in block:
+            # a whole program, run as pasted: asyncio.run() needs a thread with no running loop
+            await asyncio.to_thread(exec, code, namespace)
+            continue
         result = eval(code, namespace)
         if result is not None:
             await result

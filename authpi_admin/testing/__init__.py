@@ -7,12 +7,72 @@ Three ways to use it:
   or ``python -m authpi_admin.testing serve``;
 - in pytest: the fixtures ``authpi_emulator``, ``authpi_client`` and ``authpi_server`` (a plugin that
   this package registers).
+
+Importing this package costs nothing: the emulator (and starlette and uvicorn, the ``testing`` extra) loads
+when one of its names is first used. Without the extra that use raises :class:`MissingExtraError`, which
+says what to install; the pytest plugin stays harmless in projects that do not have it.
 """
 
-from .app import IN_PROCESS_URL, Emulator
-from .dispatch import DroppedConnection
-from .faults import Fault, Faults
-from .server import EmulatorServer
-from .state import WriteLog
+from __future__ import annotations
 
-__all__ = ["IN_PROCESS_URL", "DroppedConnection", "Emulator", "EmulatorServer", "Fault", "Faults", "WriteLog"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import IN_PROCESS_URL, Emulator
+    from .dispatch import DroppedConnection
+    from .faults import Fault, Faults
+    from .server import EmulatorServer
+    from .state import WriteLog
+
+__all__ = [
+    "INSTALL_HINT",
+    "IN_PROCESS_URL",
+    "DroppedConnection",
+    "Emulator",
+    "EmulatorServer",
+    "Fault",
+    "Faults",
+    "MissingExtraError",
+    "WriteLog",
+    "require_extra",
+]
+
+INSTALL_HINT = 'pip install "authpi-admin[testing]"'
+
+# Each lazily loaded name, and the module (below this package) that defines it.
+_HOMES = {
+    "IN_PROCESS_URL": "app",
+    "Emulator": "app",
+    "DroppedConnection": "dispatch",
+    "Fault": "faults",
+    "Faults": "faults",
+    "EmulatorServer": "server",
+    "WriteLog": "state",
+}
+
+
+class MissingExtraError(ModuleNotFoundError):
+    """The emulator was used without its dependencies (the ``testing`` extra) installed."""
+
+
+def require_extra() -> None:
+    """Raise :class:`MissingExtraError` unless starlette and uvicorn can be imported."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as error:
+        raise MissingExtraError(
+            f"The AuthPI emulator needs the testing extra ({error.name} is not installed): {INSTALL_HINT}",
+            name=error.name,
+        ) from error
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    require_extra()
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # looked up once
+    return value

@@ -6,12 +6,10 @@ import argparse
 import contextlib
 import sys
 
-from .app import Emulator
-from .server import EmulatorServer
+from . import MissingExtraError, require_extra
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator in the foreground and print how to reach it."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m authpi_admin.testing", description="A local AuthPI emulator.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the emulator over HTTP until interrupted")
@@ -19,13 +17,31 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default: 8787)")
     serve.add_argument("--api-key", default="key_test", help="the API key the emulator accepts (default: key_test)")
     serve.add_argument("--account-id", default="acc_test", help="the account the key belongs to (default: acc_test)")
-    args = parser.parse_args(argv)
-    server = EmulatorServer(
-        Emulator(api_keys=[args.api_key], account_id=args.account_id), host=args.host, port=args.port
-    )
-    print(f"AuthPI emulator listening on {server.base_url}", flush=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator in the foreground and print how to reach it; 2 with a one-line error if it cannot."""
+    args = _parser().parse_args(argv)
+    try:
+        require_extra()
+    except MissingExtraError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from .app import Emulator
+    from .server import EmulatorServer
+
+    emulator = Emulator(api_keys=[args.api_key], account_id=args.account_id)
+    try:
+        server = EmulatorServer(emulator, host=args.host, port=args.port)
+    except OSError as error:  # a busy port, an address this machine does not have, no permission
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    print(f"AuthPI emulator listening on {server.listen_address}", flush=True)
     print(f"  base_url: {server.base_url}", flush=True)
     print(f"  api_key:  {args.api_key}", flush=True)
+    if not server.is_loopback:
+        print("  (from other machines, http:// needs AuthPIAdmin(..., allow_insecure_http=True))", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

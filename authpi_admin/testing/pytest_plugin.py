@@ -4,7 +4,10 @@
 - ``authpi_client``: an :class:`~authpi_admin.AuthPIAdmin` bound to it, in process;
 - ``authpi_server``: one emulator served by uvicorn on loopback for the whole session.
 
-The emulator's own dependencies (the ``testing`` extra) are imported only when a fixture is used.
+Loading the plugin imports nothing but this module: the emulator and its dependencies (the ``testing``
+extra) are imported when a fixture is first used. Without the extra, a test that uses a fixture fails with
+a one-line message naming what to install; every other test is untouched. ``authpi_client`` is async:
+pytest needs pytest-asyncio (or anyio) to run the tests that use it.
 """
 
 from __future__ import annotations
@@ -14,15 +17,28 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from . import MissingExtraError, require_extra
+
 if TYPE_CHECKING:
     from ..client import AuthPIAdmin
     from .app import Emulator
     from .server import EmulatorServer
 
 
+def _require_extra() -> None:
+    try:
+        require_extra()
+    except MissingExtraError as error:
+        message = str(error)
+    else:
+        return
+    pytest.fail(message, pytrace=False)  # outside the except: one line, no chained traceback
+
+
 @pytest.fixture
 def authpi_emulator() -> Emulator:
     """A fresh in-memory emulator; its API key is ``key_test`` for account ``acc_test``."""
+    _require_extra()
     from .app import Emulator
 
     return Emulator()
@@ -37,6 +53,7 @@ def authpi_client(authpi_emulator: Emulator) -> AuthPIAdmin:
 @pytest.fixture(scope="session")
 def authpi_server() -> Iterator[EmulatorServer]:
     """An emulator served over HTTP on 127.0.0.1 (a free port) for the whole test session."""
+    _require_extra()
     from .server import EmulatorServer
 
     with EmulatorServer() as server:

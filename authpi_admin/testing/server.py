@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -12,6 +13,8 @@ import uvicorn
 from .app import Emulator
 
 __all__ = ["EmulatorServer"]
+
+_WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -52,10 +55,30 @@ class EmulatorServer:
         self._thread: threading.Thread | None = None
 
     @property
-    def base_url(self) -> str:
-        """The URL to give ``AuthPIAdmin(base_url=...)``."""
+    def listen_address(self) -> str:
+        """``host:port`` as the server listens."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give ``AuthPIAdmin(base_url=...)`` on this machine.
+
+        A server listening on every address (``0.0.0.0``, ``::``) is reached through loopback: the SDK
+        accepts plain ``http://`` only for loopback hosts.
+        """
+        host = _WILDCARD_TO_LOOPBACK.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can reach the server."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:  # a host name
+            return False
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (Ctrl-C)."""

@@ -1,0 +1,43 @@
+"""A user's project that installed authpi-admin without the testing extra."""
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from authpi_admin import AuthPIAdmin, NotFoundError
+
+HINT = 'pip install "authpi-admin[testing]"'
+
+
+async def test_the_sdk_works_over_an_injected_transport() -> None:
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/missing"):
+            return httpx.Response(404, json={"error": "not_found", "error_description": "No such user"})
+        return httpx.Response(200, json={"data": [{"id": "iss_1"}], "has_more": False})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with http, AuthPIAdmin(api_key="key_1", http_client=http) as admin:
+        page = await admin.issuers.list(limit=5)
+        with pytest.raises(NotFoundError, match=r"^No such user \[HTTP 404; not_found\]$"):
+            await admin.issuer("iss_1").users.get("missing")
+    assert page.data == [{"id": "iss_1"}]
+    assert str(seen[0].url) == "https://api.authpi.dev/v1/accounts/me/issuers?limit=5"
+    assert seen[0].headers["authorization"] == "Bearer key_1"
+
+
+def test_the_emulator_names_the_extra() -> None:
+    import authpi_admin.testing as testing
+
+    with pytest.raises(ModuleNotFoundError, match=r'pip install "authpi-admin\[testing\]"'):
+        testing.Emulator  # noqa: B018 - the attribute access is what loads the emulator
+
+
+def test_the_cli_says_what_to_install_in_one_line() -> None:
+    result = subprocess.run([sys.executable, "-m", "authpi_admin.testing", "serve"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and HINT in result.stderr
