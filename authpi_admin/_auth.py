@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._validation import check_headers
 from .errors import AuthenticationError
 
 if TYPE_CHECKING:
@@ -16,6 +17,19 @@ TokenRefresher = Callable[[], Awaitable[Mapping[str, Any]]]
 """An ``on_token_expired`` callback: returns a mapping with a new ``access_token``."""
 
 
+def _refresh_failed(error: Exception) -> AuthenticationError:
+    """A new error for each waiter of a failed refresh (the original becomes its cause).
+
+    The original's message is not repeated: a callback's message may hold a secret.
+    """
+    description = (
+        error.error_description
+        if isinstance(error, AuthenticationError)
+        else f"on_token_expired failed with {type(error).__name__}"
+    )
+    return AuthenticationError(error="token_refresh_failed", error_description=description, status_code=401)
+
+
 class BearerToken:
     """Holds the API key or access token; ``repr`` and ``str`` never show it.
 
@@ -25,11 +39,13 @@ class BearerToken:
     may try again.
     """
 
-    __slots__ = ("_on_expired", "_refreshing", "_value", "authorization")
+    __slots__ = ("_on_expired", "_refreshing", "_value", "_waiters", "authorization", "generation")
 
     def __init__(self, value: str, on_expired: TokenRefresher | None = None) -> None:
         self._on_expired = on_expired
         self._refreshing: asyncio.Task[str] | None = None
+        self._waiters = 0
+        self.generation = 0
         self._store(value)
 
     def __repr__(self) -> str:
@@ -48,38 +64,55 @@ class BearerToken:
         return self._on_expired is not None
 
     def _store(self, value: str) -> None:
-        # the header value is built once per token, not once per request
+        # the header value is built once per token, not once per request; ``generation`` names the token
+        # without holding the secret (requests compare it to learn whether someone refreshed meanwhile)
         self._value = value
         self.authorization = f"Bearer {value}"
+        self.generation += 1
 
-    async def refresh(self, stale: str) -> None:
-        """Replace ``stale`` with a fresh token, sharing one callback run among concurrent callers."""
+    async def refresh(self, stale: int, timeout: float | None = None) -> None:
+        """Replace the token of generation ``stale``, sharing one callback run among concurrent callers.
+
+        The wait is bounded by ``timeout`` (the call's own): a callback that hangs fails the call with
+        :class:`AuthenticationError`, and the hung run is no longer shared with later calls.
+        """
         import asyncio  # here, not at the top: importing the SDK should not cost an asyncio import
 
-        if self._value != stale:
+        if self.generation != stale:
             return  # another request already refreshed
         task = self._refreshing
         if task is None:
             task = asyncio.ensure_future(self._fetch())
             task.add_done_callback(self._finished)
             self._refreshing = task
+        self._waiters += 1
         try:
             # Store the result here too: a task that is done but whose _finished callback has not run yet
             # returns at once from the await, before _finished could store the token.
-            self._store(await asyncio.shield(task))
+            async with asyncio.timeout(timeout):
+                fresh = await asyncio.shield(task)
+            if fresh != self._value:
+                self._store(fresh)
+        except TimeoutError:
+            self._abandon(task)
+            raise AuthenticationError(
+                error="token_refresh_failed",
+                error_description=f"on_token_expired did not return within {timeout} s",
+                status_code=401,
+            ) from None
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            # a new error for each waiter (the original is the cause); its message is not repeated,
-            # since a callback's message may hold a secret
-            description = (
-                error.error_description
-                if isinstance(error, AuthenticationError)
-                else f"on_token_expired failed with {type(error).__name__}"
-            )
-            raise AuthenticationError(
-                error="token_refresh_failed", error_description=description, status_code=401
-            ) from error
+            raise _refresh_failed(error) from error
+        finally:
+            self._waiters -= 1
+
+    def _abandon(self, task: asyncio.Task[str]) -> None:
+        """Stop sharing a refresh that outlived a caller's timeout; cancel it once nobody waits for it."""
+        if self._refreshing is task:
+            self._refreshing = None
+        if self._waiters <= 1:
+            task.cancel()
 
     def _finished(self, task: asyncio.Task[str]) -> None:
         """Keep the new token even if every waiter was cancelled, and stop sharing the finished task.
@@ -88,7 +121,7 @@ class BearerToken:
         """
         if self._refreshing is task:
             self._refreshing = None
-        if not task.cancelled() and task.exception() is None:
+        if not task.cancelled() and task.exception() is None and task.result() != self._value:
             self._store(task.result())
 
     async def _fetch(self) -> str:
@@ -101,4 +134,14 @@ class BearerToken:
                 error_description="on_token_expired must return a dict with a non-empty 'access_token'",
                 status_code=401,
             )
+        try:
+            check_headers({"authorization": f"Bearer {token}"})
+        except ValueError:
+            # checked like the first token; the message never repeats it
+            raise AuthenticationError(
+                error="token_refresh_failed",
+                error_description="on_token_expired returned a token that cannot be sent as a header "
+                "(a line break, a control or a non-ASCII character)",
+                status_code=401,
+            ) from None
         return token

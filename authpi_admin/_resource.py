@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import reprlib
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -129,6 +130,20 @@ def model_class(name: str) -> Any:
     return cls
 
 
+def _bounded_repr() -> reprlib.Repr:
+    shown = reprlib.Repr()  # its limits are attributes (keyword arguments only from Python 3.12)
+    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxstring, shown.maxother = 4, 20, 20, 200, 200
+    return shown
+
+
+_SHOWN = _bounded_repr()
+
+
+def _shown(data: Any) -> str:
+    """A bounded ``repr`` of an odd answer for ``raw_body``: however large or deep it is."""
+    return _SHOWN.repr(data)
+
+
 def _without_envelope(data: Any) -> Any:
     """The object inside a ``{"data": ...}`` envelope (a body whose only key is ``data``), else ``data``."""
     if isinstance(data, dict) and len(data) == 1 and "data" in data:
@@ -149,13 +164,13 @@ def as_any(response: ApiResponse) -> Any:
 
 
 def as_object(response: ApiResponse) -> dict[str, Any]:
-    """One object, unwrapped, with ``_etag``; an empty answer is ``{}``, anything else is malformed."""
-    data = _tagged({} if response.data is None else _without_envelope(response.data), response.etag)
+    """One object, unwrapped, with ``_etag``; an empty body is ``{}``, anything else (``null`` too) is malformed."""
+    data = _tagged({} if response.empty else _without_envelope(response.data), response.etag)
     if not isinstance(data, dict):
         raise MalformedResponseError(
             status_code=response.status_code,
             error_description="The API answered with something other than a JSON object",
-            raw_body=repr(response.data),
+            raw_body=_shown(response.data),
         )
     return data
 
@@ -171,7 +186,7 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
         raise MalformedResponseError(
             status_code=response.status_code,
             error_description="The API answered a list call without a 'data' list",
-            raw_body=repr(body),
+            raw_body=_shown(body),
         )
     cursor = body.get("next_cursor")
     return items, bool(body.get("has_more")), cursor if isinstance(cursor, str) else None

@@ -12,9 +12,10 @@ from .errors import ConfigurationError
 __all__ = ["check_base_url", "check_credential", "check_headers", "timeout_config", "validate_path_segment"]
 
 _SEPARATOR = re.compile(r"[/\\?#]")
-# Anything unsafe in one search: separators, control characters, and percent-encoded separators or dots
-# (a server or proxy that decodes them would see another path).
-_UNSAFE_SEGMENT = re.compile(r"[/\\?#\x00-\x1f\x7f]|%(?:2f|5c|3f|23|2e)", re.IGNORECASE)
+# Anything unsafe in one search: separators, control characters, percent-encoded separators, dots or
+# controls (a server or proxy that decodes them would see another path, or split the request line), and
+# ";" parameters after nothing, "." or ".." (servlet containers strip them: "..;x" is "..").
+_UNSAFE_SEGMENT = re.compile(r"[/\\?#\x00-\x1f\x7f]|%(?:2f|5c|3f|23|2e|[01][0-9a-f]|7f)|^\.{0,2};", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _HEADER_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls except horizontal tab
 _LOOPBACK_NAMES = frozenset({"localhost"})
@@ -24,14 +25,16 @@ def validate_path_segment(value: str, name: str = "id") -> str:
     """Return ``value`` if it is safe as one URL path segment, else raise ``ValueError``.
 
     An empty value, ``.``, ``..``, or one holding ``/``, ``\\``, ``?`` or ``#`` would address another
-    endpoint than the one meant; so would a control character or a percent-encoded separator or dot
-    (``%2F``, ``%5C``, ``%3F``, ``%23``, ``%2E``) once decoded. All are refused before anything is sent.
+    endpoint than the one meant; so would a control character, a percent-encoded separator, dot or
+    control (``%2F``, ``%5C``, ``%3F``, ``%23``, ``%2E``, ``%00``-``%1F``, ``%7F``) once decoded, or a dot
+    segment with ``;`` parameters (``..;``, ``.;x=1``), which servlet containers read as ``..``. All are
+    refused before anything is sent.
     """
     if isinstance(value, str) and value not in ("", ".", "..") and not _UNSAFE_SEGMENT.search(value):
         return value
     if not isinstance(value, str) or value in ("", ".", "..") or _SEPARATOR.search(value):
         raise ValueError(f"Invalid {name}: must not be empty or contain path separators")
-    raise ValueError(f"Invalid {name}: must not contain control characters or encoded separators")
+    raise ValueError(f"Invalid {name}: must not contain control characters, encoded separators or dot segments")
 
 
 def check_credential(api_key: str | None, access_token: str | None) -> str:

@@ -10,12 +10,14 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._auth import BearerToken, TokenRefresher
+from ._deadlines import Deadlines
+from ._reading import ApiResponse, BodyTooLarge, error_for, read_body, success_for
 from ._validation import check_base_url, check_credential, check_headers, timeout_config, validate_path_segment
 from .errors import (
     ApiError,
@@ -24,7 +26,6 @@ from .errors import (
     MalformedResponseError,
     NetworkError,
     RequestTimeoutError,
-    error_from_response,
 )
 from .retries import RetryConfig, RetryPolicy
 from .user_agent import build_user_agent
@@ -58,15 +59,11 @@ _URL_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True, slots=True)
-class ApiResponse:
-    """A successful answer: the parsed JSON body (None when empty) and the ``ETag`` header.
+class _Answer:
+    """One HTTP answer: the response (status and headers) and its body, already read and bounded."""
 
-    ``status_code`` is kept for error messages; it takes no part in equality, as in 0.3.0's two-field shape.
-    """
-
-    data: Any
-    etag: str | None = None
-    status_code: int = field(default=200, compare=False)
+    response: httpx.Response
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,10 @@ def encode_body(body: Any) -> bytes:
     """
     if isinstance(body, Mapping):
         body = {key: value for key, value in body.items() if not (isinstance(key, str) and key.startswith("_"))}
-    return json.dumps(body, allow_nan=False).encode()
+    try:
+        return json.dumps(body, allow_nan=False).encode()
+    except RecursionError:
+        raise ValueError("The body is nested too deeply to send as JSON") from None
 
 
 def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -116,11 +116,48 @@ def _release(response: httpx.Response) -> None:
     response.stream = _EMPTY_STREAM
 
 
+class _AttemptDeadline(httpx.ReadTimeout):
+    """An attempt outlived its whole-attempt deadline (httpx's own timeouts limit each read only)."""
+
+
 def _network_error(error: httpx.HTTPError) -> NetworkError:
     kind = type(error).__name__
+    if isinstance(error, _AttemptDeadline):
+        return RequestTimeoutError(f"The request timed out: {error}")
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(f"The request timed out ({kind})")
     return NetworkError(f"The request failed on the network ({kind})")
+
+
+def _failure(outcome: _Answer | httpx.HTTPError) -> ApiError:
+    """The typed error for an attempt that will not be retried."""
+    if isinstance(outcome, _Answer):
+        return error_for(outcome.response, outcome.body)
+    failure = _network_error(outcome)
+    failure.__cause__ = outcome  # as ``raise ... from outcome`` would
+    return failure
+
+
+def _redacted(error: httpx.HTTPError) -> httpx.HTTPError:
+    """``error`` made safe to keep as an error's ``__cause__``: error trackers record both.
+
+    The request it carries loses its credential, and the traceback (whose httpx and httpcore frames hold
+    the request headers in their locals) is dropped.
+    """
+    try:
+        request = error.request
+    except RuntimeError:  # raised before a request was attached
+        pass
+    else:
+        if "authorization" in request.headers:
+            request.headers["authorization"] = "[redacted]"
+    return error.with_traceback(None)
+
+
+def _longest_phase(timeout: httpx.Timeout) -> float | None:
+    """The whole-attempt deadline for ``timeout``: its longest phase (None when no phase is limited)."""
+    phases = [phase for phase in (timeout.connect, timeout.read, timeout.write, timeout.pool) if phase is not None]
+    return max(phases) if phases else None
 
 
 class HttpClient:
@@ -144,7 +181,10 @@ class HttpClient:
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
         self._owns_http_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=configured)
+        # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
+        # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
+        plain_http = self._base_url.startswith("http://")
+        self._http = http_client or httpx.AsyncClient(timeout=configured, trust_env=not plain_http)
         self._closed = False
         self._token = BearerToken(token, on_token_expired)
         # Built once, not per request: the headers every request starts from, the timeout object, and
@@ -158,6 +198,7 @@ class HttpClient:
         self._timeout_config: httpx.Timeout | None = None if keep_injected else configured
         self._urls: dict[str, httpx.URL] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # set by the first request
+        self._deadlines = Deadlines()
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self._base_url!r})"
@@ -190,9 +231,8 @@ class HttpClient:
     ) -> ApiResponse:
         """Send one call and return its parsed body and ETag; raise a typed :class:`ApiError` otherwise.
 
-        ``path`` is appended to the base URL; None query values and ``_`` body keys are dropped. The retry
-        policy decides what is sent again; a 401 with ``on_token_expired`` refreshes the token once and
-        resends. Nothing from httpx escapes: network failures raise :class:`NetworkError`.
+        The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes the token
+        once and resends. Nothing from httpx escapes: network failures raise :class:`NetworkError`.
         """
         if self.is_closed:
             raise ClosedClientError()
@@ -201,22 +241,21 @@ class HttpClient:
         retries_done = 0
         refreshed = False
         while True:
-            token = self._token.value
+            generation = self._token.generation
             outcome = await self._attempt(prepared, retries_done + 1)
-            if isinstance(outcome, httpx.Response):
-                status = outcome.status_code
-                if 200 <= status < 300:
-                    return self._read(outcome)
-                if status == 401 and self._token.can_refresh and not refreshed:
+            if isinstance(outcome, _Answer):
+                response = outcome.response
+                if 200 <= response.status_code < 300:
+                    return success_for(response, outcome.body)
+                if response.status_code == 401 and self._token.can_refresh and not refreshed:
                     refreshed = True
-                    await self._token.refresh(token)
+                    await self._token.refresh(generation, self._deadline(prepared))
                     continue
             policy = self._retry
-            wait = policy.delay(prepared.method, retries_done, outcome) if policy is not None else None
+            answered = outcome.response if isinstance(outcome, _Answer) else outcome
+            wait = policy.delay(prepared.method, retries_done, answered) if policy is not None else None
             if policy is None or wait is None:
-                if isinstance(outcome, httpx.Response):
-                    raise self._error(outcome)
-                raise _network_error(outcome) from outcome
+                raise _failure(outcome)
             await policy.sleep(wait)
             retries_done += 1
 
@@ -290,60 +329,56 @@ class HttpClient:
                 self._urls[key] = url
         return url
 
-    async def _attempt(self, prepared: _Prepared, attempt: int) -> httpx.Response | httpx.HTTPError:
-        """Send once: the fully read response, or the httpx error that stopped it."""
-        debug = logger.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if debug else 0.0
+    def _deadline(self, prepared: _Prepared) -> float | None:
+        """Seconds one attempt may take, connect to last byte (httpx limits each read, not the whole)."""
+        return _longest_phase(prepared.timeout or self._http.timeout)
+
+    async def _attempt(self, prepared: _Prepared, attempt: int) -> _Answer | httpx.HTTPError:
+        """Send once under the whole-attempt deadline: the answer (body read, bounded), or the httpx error."""
+        import asyncio  # the loop is running: already imported
+
+        started = time.perf_counter()
+        deadline = self._deadline(prepared)
+        outcome: _Answer | httpx.HTTPError
+        guarded = self._deadlines.enter(deadline)
+        try:
+            outcome = await self._exchange(prepared)
+        except asyncio.CancelledError:
+            if guarded is None or not self._deadlines.expired(guarded):
+                raise  # cancelled by its caller: not ours to swallow
+            outcome = _AttemptDeadline(f"the attempt took longer than {deadline} s, connect to last byte")
+        except httpx.HTTPError as error:
+            outcome = _redacted(error)
+        finally:
+            self._deadlines.leave(guarded)
+        if logger.isEnabledFor(logging.DEBUG):
+            result = outcome.response.status_code if isinstance(outcome, _Answer) else type(outcome).__name__
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
+        return outcome
+
+    async def _exchange(self, prepared: _Prepared) -> _Answer:
+        """One request and its answer, read with a bound on its size."""
+        request = self._http.build_request(
+            prepared.method,
+            prepared.url,
+            headers=self._headers(prepared.headers),
+            content=prepared.content,
+            timeout=prepared.timeout or httpx.USE_CLIENT_DEFAULT,
+        )
         try:
             # never follow redirects: the credential must not travel to another origin
-            response = await self._http.request(
-                prepared.method,
-                prepared.url,
-                headers=self._headers(prepared.headers),
-                content=prepared.content,
-                timeout=prepared.timeout or httpx.USE_CLIENT_DEFAULT,
-                follow_redirects=False,
-            )
-        except httpx.HTTPError as error:
-            outcome: httpx.Response | httpx.HTTPError = error
+            response = await self._http.send(request, stream=True, follow_redirects=False)
         except RuntimeError:
             # httpx raises a bare RuntimeError when its client was closed elsewhere.
             if self._http.is_closed:
                 raise ClosedClientError() from None
             raise
-        else:
-            _release(response)
-            outcome = response
-        if debug:
-            result = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
-        return outcome
-
-    @staticmethod
-    def _error(response: httpx.Response) -> ApiError:
-        raw = response.content
         try:
-            error_body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            error_body = None
-        raw_text = response.text if raw and not isinstance(error_body, Mapping) else None
-        return error_from_response(
-            status_code=response.status_code, body=error_body, headers=response.headers, raw_body=raw_text
-        )
-
-    @staticmethod
-    def _read(response: httpx.Response) -> ApiResponse:
-        etag = response.headers.get("etag")
-        raw = response.content
-        if response.status_code == 204 or not raw:
-            return ApiResponse(None, etag, response.status_code)
-        try:
-            data = json.loads(raw)
-        except ValueError:
+            body = await read_body(response, error=not 200 <= response.status_code < 300)
+        except BodyTooLarge as error:
             raise MalformedResponseError(
-                status_code=response.status_code,
-                error_description="The API answered with a body that is not JSON",
-                raw_body=response.text,
+                status_code=response.status_code, error_description=str(error), raw_body=None
             ) from None
-        return ApiResponse(data, etag, response.status_code)
+        _release(response)
+        return _Answer(response, body)

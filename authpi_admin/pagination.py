@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -25,15 +26,12 @@ class Page(Generic[T]):
 async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
     """Yield every item of every page, calling ``fetcher(cursor)`` from ``None`` until the last page.
 
-    Only one page is held at a time, so any number of items streams in flat memory. A server that hands
-    back cursors in a cycle would loop forever: that raises :class:`MalformedResponseError` instead, at
-    the latest after about twice the cycle's length in pages.
+    Only one page is held at a time, so any number of items streams in near-flat memory. A server that
+    hands back cursors in a cycle, or an empty cursor with ``has_more``, would yield items again or loop
+    forever: that raises :class:`MalformedResponseError` instead, before a page is fetched twice.
     """
     cursor: str | None = None
-    # Brent's cycle detection: a repeated cursor is found with O(1) memory, so the walk stays flat
-    # however many pages there are (a set of every cursor seen would grow with the list).
-    saved: str | None = None
-    power = steps = 1
+    seen = _SeenCursors()
     while True:
         page = await fetcher(cursor)
         for item in page.data:
@@ -41,12 +39,41 @@ async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> 
         if not page.has_more or page.next_cursor is None:
             return
         cursor = page.next_cursor
-        if cursor == saved:
-            raise MalformedResponseError(
-                status_code=200,
-                error_description="The API repeated a pagination cursor; stopping instead of looping",
-                raw_body=cursor,
-            )
-        if steps == power:
-            saved, power, steps = cursor, power * 2, 0
-        steps += 1
+        if not cursor:
+            # an empty cursor asks for the first page again: its items would be yielded twice
+            raise _malformed("The API said more pages follow but gave an empty cursor", cursor)
+        if seen.repeated(cursor):
+            raise _malformed("The API repeated a pagination cursor; stopping instead of looping", cursor)
+
+
+def _malformed(description: str, cursor: str) -> MalformedResponseError:
+    return MalformedResponseError(status_code=200, error_description=description, raw_body=cursor)
+
+
+class _SeenCursors:
+    """Tells whether a cursor came before, before its page is fetched again, in constant memory.
+
+    The last ``WINDOW`` cursors are remembered, so a cycle of up to that many pages is caught before any
+    item is yielded twice. A longer cycle is still caught by Brent's algorithm, with O(1) memory, within
+    about twice its length in pages.
+    """
+
+    WINDOW = 256
+
+    def __init__(self) -> None:
+        self._recent: deque[str] = deque(maxlen=self.WINDOW)
+        self._recent_set: set[str] = set()
+        self._saved: str | None = None
+        self._power = self._steps = 1
+
+    def repeated(self, cursor: str) -> bool:
+        if cursor in self._recent_set or cursor == self._saved:
+            return True
+        if len(self._recent) == self.WINDOW:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(cursor)
+        self._recent_set.add(cursor)
+        if self._steps == self._power:
+            self._saved, self._power, self._steps = cursor, self._power * 2, 0
+        self._steps += 1
+        return False

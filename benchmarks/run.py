@@ -199,7 +199,8 @@ def _throughput(requests: int, concurrency: int, rounds: int) -> Row:
     )
     try:
         assert process.stdout is not None
-        base_url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        process.stdout.readline()  # "AuthPI emulator listening on HOST:PORT"
+        base_url = process.stdout.readline().split("base_url:", 1)[1].strip()
         return asyncio.run(_measure_throughput(base_url, requests, concurrency, rounds))
     finally:
         process.terminate()

@@ -210,6 +210,6 @@ async def test_a_refresh_that_finished_just_now_is_used_before_its_callback_runs
     finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     finished.set_result("new")
     token._refreshing = finished  # type: ignore[assignment]
-    await token.refresh("old")
+    await token.refresh(token.generation)
     assert token.value == "new"
     assert token.authorization == "Bearer new"

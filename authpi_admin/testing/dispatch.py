@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,11 @@ from .validation import field_errors
 __all__ = ["DroppedConnection", "build_app"]
 
 MUTATIONS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
+
+# The largest request body the emulator reads (the API documents 1 MiB); larger ones answer 413.
+MAX_BODY_BYTES = 1024 * 1024
+
+logger = logging.getLogger("authpi_admin.testing")
 
 
 class DroppedConnection(httpx.RemoteProtocolError):
@@ -76,6 +82,21 @@ def _response(answer: Answer) -> Response:
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
+async def _read_limited(request: Request) -> bytes:
+    """The request body; 413 past :data:`MAX_BODY_BYTES`, found without reading more than that."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Problem(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _parse_boolean(text: str) -> bool:
     return {"true": True, "false": False}[text.lower()]
 
@@ -98,14 +119,20 @@ class Dispatcher:
     def endpoint(self, specs: dict[str, RouteSpec]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             spec = specs["GET" if request.method == "HEAD" else request.method]
-            fault = self.state.faults.pick(request.method, spec.template, request.url.path)
-            if fault is not None:
-                injected = await self._inject(fault)
-                if injected is not None:
-                    return injected
-            body = await request.body()
+            try:
+                # the credential first: nothing else (faults, the body) is looked at for a stranger
+                with self.state.lock:
+                    credential = self._authenticate(request)
+                fault = self.state.faults.pick(request.method, spec.template, request.url.path)
+                if fault is not None:
+                    injected = await self._inject(fault)
+                    if injected is not None:
+                        return injected
+                body = await _read_limited(request)
+            except Problem as problem:
+                return self.problem_response(problem)
             with self.state.lock:
-                return self._respond(spec, request, body)
+                return self._respond(spec, request, credential, body)
 
         return endpoint
 
@@ -130,10 +157,9 @@ class Dispatcher:
             return response
         return None  # latency only: answer normally
 
-    def _respond(self, spec: RouteSpec, request: Request, body: bytes) -> Response:
+    def _respond(self, spec: RouteSpec, request: Request, credential: Credential, body: bytes) -> Response:
         self.state.request_count += 1
         try:
-            credential = self._authenticate(request)
             params = dict(request.path_params)
             account = self._account(params.get("account_id"), credential)
             key = request.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
@@ -160,8 +186,9 @@ class Dispatcher:
             return response
         except Problem as problem:
             return self.problem_response(problem)
-        except Exception as error:  # the emulator answers 500 like a server would, never a traceback
-            return self.problem_response(Problem(500, "internal_error", f"Emulator failure: {error!r}"))
+        except Exception:  # a 500 like a server's: the details go to the log, never into the answer
+            logger.exception("the emulator failed on %s %s", request.method, request.url.path)
+            return self.problem_response(Problem(500, "internal_error", "The emulator failed on this request"))
 
     def _replay(self, account: str, key: str | None, fingerprint: str) -> Response | None:
         """The stored answer for a repeated ``Idempotency-Key``; 409 when the key came with another request."""
@@ -186,9 +213,8 @@ class Dispatcher:
     def _account(self, requested: str | None, credential: Credential) -> str:
         if requested in (None, "me", credential.account):
             return credential.account
-        if self.state.store.get("accounts", requested, requested) is None:
-            raise Problem(404, "not_found", f"No account {requested}")
-        raise Problem(403, "forbidden", "The credential may not act on this account")
+        # another tenant's account answers exactly like one that does not exist: a key cannot probe ids
+        raise Problem(404, "not_found", f"No account {requested}")
 
     def _query(self, spec: RouteSpec, request: Request) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -221,9 +247,14 @@ class Dispatcher:
             payload = json.loads(body)
         except ValueError:
             raise Problem(400, "invalid_json", "The body is not valid JSON") from None
+        except RecursionError:
+            raise Problem(400, "invalid_json", "The body is nested too deeply") from None
         if not isinstance(payload, dict):
             raise Problem(400, "invalid_request", "The body must be a JSON object")
-        errors = field_errors(self.document, spec.body_schema, payload)
+        try:
+            errors = field_errors(self.document, spec.body_schema, payload)
+        except RecursionError:
+            raise Problem(400, "invalid_request", "The body is nested too deeply") from None
         if errors:
             raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
         return payload

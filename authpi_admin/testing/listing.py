@@ -29,7 +29,7 @@ def decode_cursor(cursor: str | None) -> int:
         if not isinstance(after, int) or isinstance(after, bool):
             raise ValueError(after)
         return after
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise Problem(
             400,
             "invalid_request",

@@ -1,0 +1,145 @@
+"""Reading answers: bodies streamed with a bound on their decoded size, parsed into an answer or a typed error.
+
+A hostile or broken server must not exhaust memory (a small gzip body that inflates to gigabytes), crash
+the parser (JSON nested 100,000 deep) or make the SDK raise anything untyped.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .errors import ApiError, MalformedResponseError, error_from_response
+
+__all__ = ["ERROR_BODY_LIMIT", "SUCCESS_BODY_LIMIT", "ApiResponse", "error_for", "read_body", "success_for"]
+
+# The most of an answer's decoded body the SDK reads. Success bodies are lists of at most 100 objects or one
+# object; error bodies are small JSON objects, and only their first 4096 characters are kept as raw_body.
+SUCCESS_BODY_LIMIT = 64 * 1024 * 1024
+ERROR_BODY_LIMIT = 256 * 1024
+# Enough bytes to decode the 4096 characters an error keeps as ``raw_body`` (UTF-8 takes up to 4 a character).
+_RAW_BYTES = 4 * 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A successful answer: the parsed JSON body (None when empty) and the ``ETag`` header.
+
+    ``status_code`` is kept for error messages and ``empty`` tells an empty body from a JSON ``null``;
+    neither takes part in equality, as in 0.3.0's two-field shape.
+    """
+
+    data: Any
+    etag: str | None = None
+    status_code: int = field(default=200, compare=False)
+    empty: bool = field(default=False, compare=False)
+
+
+class BodyTooLarge(Exception):
+    """A success body passed :data:`SUCCESS_BODY_LIMIT` once decoded."""
+
+
+async def read_body(response: httpx.Response, *, error: bool) -> bytes:
+    """The decoded body of a streamed response, read and closed, with memory bounded either way.
+
+    A success body larger than :data:`SUCCESS_BODY_LIMIT` raises :class:`BodyTooLarge`. An error body is
+    read raw and inflated by the SDK itself up to :data:`ERROR_BODY_LIMIT`: httpx inflates a whole network
+    chunk at once, and 64 KB of a gzip bomb can be 64 MB.
+    """
+    try:
+        if response.is_stream_consumed:
+            # built with its body in hand (a mock transport): already read and decoded
+            return _within_limit(response.content, error=error)
+        if error:
+            raw = await _read_raw(response, ERROR_BODY_LIMIT)
+            return _inflate(raw, response.headers.get("content-encoding", ""), ERROR_BODY_LIMIT)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > SUCCESS_BODY_LIMIT:
+                _within_limit(b"", error=False, size=size)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        await response.aclose()
+
+
+def _within_limit(body: bytes, *, error: bool, size: int | None = None) -> bytes:
+    """``body`` cut to the error limit, or checked against the success limit (:class:`BodyTooLarge`)."""
+    if error:
+        return body[:ERROR_BODY_LIMIT]
+    if (len(body) if size is None else size) > SUCCESS_BODY_LIMIT:
+        raise BodyTooLarge(f"The API answered with more than {SUCCESS_BODY_LIMIT // (1024 * 1024)} MiB")
+    return body
+
+
+async def _read_raw(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body as sent (still encoded)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
+    """``raw`` decoded as its ``Content-Encoding`` says, to at most ``limit`` bytes.
+
+    gzip and deflate are inflated with a bound on the output; an encoding the SDK does not inflate itself
+    (br, zstd, several at once) gives an empty body, and the error is known by its status alone.
+    """
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return raw[:limit]
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        return b""
+    # gzip; deflate is meant to be zlib-wrapped, but some servers send it raw
+    for wbits in (31,) if "gzip" in encoding else (15, -15):
+        try:
+            return zlib.decompressobj(wbits).decompress(raw, limit)
+        except zlib.error:
+            continue
+    return b""
+
+
+def _parse_json(raw: bytes) -> Any:
+    """``json.loads``; ``ValueError`` for text that is not JSON or JSON nested too deep to parse."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def success_for(response: httpx.Response, raw: bytes) -> ApiResponse:
+    """The :class:`ApiResponse` for a 2xx answer; :class:`MalformedResponseError` if its body is not JSON."""
+    etag = response.headers.get("etag")
+    if response.status_code == 204 or not raw:
+        return ApiResponse(None, etag, response.status_code, empty=True)
+    try:
+        data = _parse_json(raw)
+    except ValueError as problem:
+        raise MalformedResponseError(
+            status_code=response.status_code,
+            error_description=f"The API answered with a body that is not JSON ({problem})",
+            raw_body=raw[:_RAW_BYTES].decode("utf-8", "replace"),
+        ) from None
+    return ApiResponse(data, etag, response.status_code)
+
+
+def error_for(response: httpx.Response, raw: bytes) -> ApiError:
+    """The typed error for an answer outside 2xx: its class from the status, its fields from a JSON body."""
+    try:
+        body: Any = _parse_json(raw) if raw else None
+    except ValueError:
+        body = None
+    raw_text = raw[:_RAW_BYTES].decode("utf-8", "replace") if raw and not isinstance(body, Mapping) else None
+    return error_from_response(status_code=response.status_code, body=body, headers=response.headers, raw_body=raw_text)
