@@ -48,6 +48,8 @@ class Accessor:
     segment: str | None  # added to the owner's path; None when ``path`` is absolute
     path: str | None  # an absolute mount (``/v1/accounts``)
     param: str | None  # the id a scope accessor takes
+    since: str | None = None  # the release that added the accessor (None: 0.3.0)
+    deprecated: str | None = None  # why, and what to use instead
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Mount:
     class_name: str
     template: str
     chain: tuple[tuple[str, str | None], ...]
+    deprecated: bool = False  # reached through an accessor the document deprecates
 
     @property
     def collection(self) -> str:
@@ -88,6 +91,7 @@ class Parameter:
     schema: dict[str, Any]
     required: bool
     description: str
+    keyword_only: bool = False  # a filter added after 0.3.0: it may not shift 0.3.0's positional parameters
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ class ApiDocument:
         self.raw = raw
         self.schemas: dict[str, Any] = raw["components"]["schemas"]
         self.class_descriptions = self._class_descriptions()
+        self.class_bases = {t["name"]: t["x-sdk-base"] for t in raw.get("tags", []) if "x-sdk-base" in t}
         self.accessors = self._accessors()
         self.mounts = self._mounts()
         self.operations = self._operations()
@@ -184,7 +189,12 @@ class ApiDocument:
         return [a for a in self.accessors if a.owner == owner]
 
     def mounts_of(self, class_name: str) -> list[Mount]:
-        return [m for m in self.mounts if m.class_name == class_name]
+        """Where ``class_name`` is reachable: its own mounts and those of classes that extend it."""
+        return [m for m in self.mounts if class_name in (m.class_name, self.class_bases.get(m.class_name))]
+
+    def base_of(self, class_name: str) -> str | None:
+        """The 0.3.0 class that ``class_name`` extends (``x-sdk-base``), if any."""
+        return self.class_bases.get(class_name)
 
     def is_model(self, name: str) -> bool:
         """True for a schema the SDK turns into a model class (not an envelope or a plain input)."""
@@ -208,7 +218,14 @@ class ApiDocument:
                     raise DocumentError(f"{owner}.{item['name']}: class {item['class']} is not in x-sdk-tree")
                 found.append(
                     Accessor(
-                        owner, item["name"], item["class"], item.get("segment"), item.get("path"), item.get("param")
+                        owner=owner,
+                        name=item["name"],
+                        class_name=item["class"],
+                        segment=item.get("segment"),
+                        path=item.get("path"),
+                        param=item.get("param"),
+                        since=item.get("since"),
+                        deprecated=item.get("deprecated"),
                     )
                 )
         return found
@@ -225,7 +242,8 @@ class ApiDocument:
                     found.append(Mount(accessor.class_name, template, step))
                     walk(accessor.class_name, template, step)
                 else:
-                    found.append(Mount(accessor.class_name, template, (*chain, (accessor.name, None))))
+                    step = (*chain, (accessor.name, None))
+                    found.append(Mount(accessor.class_name, template, step, bool(accessor.deprecated)))
 
         walk(ROOT_CLASS, self.raw["x-sdk-tree"][ROOT_CLASS]["path"], ())
         return found
@@ -256,6 +274,7 @@ class ApiDocument:
                     self.resolve(node.get("schema", {})),
                     bool(node.get("required")),
                     node.get("description", ""),
+                    bool(node.get("x-sdk-keyword-only")),
                 )
             )
         body = self.resolve(spec["requestBody"]) if "requestBody" in spec else None

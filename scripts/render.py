@@ -48,16 +48,23 @@ class Method:
     suffix: str
     ids: list[str]
     body: bool | None  # None: no body; else whether it is required
-    query: list[tuple[str, str]]  # (name, annotation)
+    query: list[tuple[str, str]]  # (name, annotation), positional
     keywords: list[str]
     kind: str  # the document's return kind, or "iterate" for list_all
     model: str | None
     summary: str
+    keyword_query: list[tuple[str, str]] = field(default_factory=list)  # filters added after 0.3.0
+
+    pages_of: str | None = None  # for an X_all iterator, the paged method X it walks
 
     @property
     def endpoint(self) -> str:
         # list_all walks the pages of list, so both use list's endpoint
-        return "_LIST" if self.name == "list_all" else "_" + self.name.upper()
+        return "_" + (self.pages_of or self.name).upper()
+
+    @property
+    def all_query(self) -> list[tuple[str, str]]:
+        return self.query + self.keyword_query
 
 
 @dataclass
@@ -67,6 +74,7 @@ class ClassSpec:
     methods: dict[str, Method] = field(default_factory=dict)
     accessors: list[Any] = field(default_factory=list)
     id_param: str | None = None
+    base: str | None = None  # the 0.3.0 class this one extends
 
     @property
     def is_scope(self) -> bool:
@@ -82,38 +90,46 @@ def annotation(schema: dict[str, Any]) -> str:
 
 def method_of(op: Any) -> Method:
     keywords = [HEADER_KEYWORDS[p.name] for p in op.in_("header")] + ["timeout", "headers"]
+    query = op.in_("query")
     return Method(
         name=op.method,
         verb=op.verb,
         suffix=op.sdk_suffix,
         ids=PLACEHOLDER.findall(op.sdk_suffix),
         body=None if op.body_schema is None else op.body_required,
-        query=[(p.name, annotation(p.schema)) for p in op.in_("query")],
+        query=[(p.name, annotation(p.schema)) for p in query if not p.keyword_only],
         keywords=keywords,
+        keyword_query=[(p.name, annotation(p.schema)) for p in query if p.keyword_only],
         kind=op.returns.kind,
         model=op.returns.model,
         summary=op.summary,
     )
 
 
-def list_all_of(spec: ClassSpec, listing: Method) -> Method:
+def iterator_of(spec: ClassSpec, listing: Method) -> Method:
+    """``list_all`` for ``list`` (``ledger_all`` for ``ledger``): every item of every page."""
+    noun = module_of(spec.name) if listing.name == "list" else listing.name.replace("_", " ")
     return Method(
-        name="list_all",
+        name="list_all" if listing.name == "list" else f"{listing.name}_all",
         verb=listing.verb,
         suffix=listing.suffix,
-        ids=[],
+        ids=listing.ids,
         body=None,
         query=[q for q in listing.query if q[0] != "cursor"],
         keywords=["timeout", "headers"],
+        keyword_query=listing.keyword_query,
         kind="iterate",
         model=listing.model,
-        summary=f"Auto-paginating iterator over all {module_of(spec.name)}.",
+        summary=f"Auto-paginating iterator over all {noun}.",
+        pages_of=listing.name,
     )
 
 
 def class_specs(document: Any) -> dict[str, ClassSpec]:
     """Every resource and scope class, with its methods (from the first mount: all mounts agree)."""
-    classes = {name: ClassSpec(name, text) for name, text in document.class_descriptions.items()}
+    classes = {
+        name: ClassSpec(name, text, base=document.base_of(name)) for name, text in document.class_descriptions.items()
+    }
     for accessor in document.accessors:
         if accessor.param:
             classes[accessor.class_name].id_param = accessor.param
@@ -122,9 +138,10 @@ def class_specs(document: Any) -> dict[str, ClassSpec]:
     for op in document.operations:
         classes[op.class_name].methods.setdefault(op.method, method_of(op))
     for spec in classes.values():
-        listing = spec.methods.get("list")
-        if listing is not None and listing.kind in ("page", "model_page"):
-            spec.methods["list_all"] = list_all_of(spec, listing)
+        for listing in list(spec.methods.values()):
+            if listing.kind in ("page", "model_page"):
+                iterator = iterator_of(spec, listing)
+                spec.methods[iterator.name] = iterator
     return classes
 
 
@@ -157,7 +174,8 @@ def signature(method: Method) -> str:
     if method.body is not None:
         positional.append("body: dict[str, Any]" if method.body else "body: dict[str, Any] | None = None")
     positional += [f"{name}: {kind} | None = None" for name, kind in method.query]
-    keywords = [KEYWORD_DECLARATIONS[k] for k in method.keywords]
+    keywords = [f"{name}: {kind} | None = None" for name, kind in method.keyword_query]
+    keywords += [KEYWORD_DECLARATIONS[k] for k in method.keywords]
     return ", ".join(["self", *positional, "*", *keywords])
 
 
@@ -167,7 +185,7 @@ def options(method: Method) -> str:
 
 
 def query_literal(method: Method) -> str:
-    entries = [f'"{name}": {name}' for name, _ in method.query]
+    entries = [f'"{name}": {name}' for name, _ in method.all_query]
     if method.kind == "iterate":
         # keep the cursor where list() sends it, so both put the same query on the wire
         at = 1 if method.query and method.query[0][0] == "limit" else len(entries)
@@ -186,7 +204,7 @@ def render_method(method: Method) -> list[str]:
         return lines
     ids = "(" + ", ".join(method.ids) + ("," if len(method.ids) == 1 else "") + ")"
     arguments = [method.endpoint, ids, options(method)]
-    if method.query:
+    if method.all_query:
         arguments.append(f"query={query_literal(method)}")
     if method.body is not None:
         arguments.append("body=body")
@@ -217,6 +235,9 @@ def render_accessors(accessors: list[Any], package: str) -> list[str]:
     lines: list[str] = []
     for accessor in accessors:
         load = f"        from {class_module(accessor.class_name, package)} import {accessor.class_name}"
+        if accessor.deprecated:
+            warning = f'"{accessor.owner}.{accessor.name}: {accessor.deprecated}"'
+            load = f"        warnings.warn({warning}, DeprecationWarning, stacklevel=2)\n" + load
         path = f'"{accessor.path}"' if accessor.path else f'f"{{self._base_path}}/{accessor.segment}"'
         lines.append("")
         if accessor.param:
@@ -248,19 +269,24 @@ def type_only_imports(accessors: list[Any], package: str, models: list[str]) -> 
 # ------------------------------------------------------------------------------------------------ modules
 
 
-def imports_for(methods: list[Method], accessors: list[Any], package: str) -> list[str]:
+def imports_for(methods: list[Method], accessors: list[Any], package: str, parent: str | None = None) -> list[str]:
     kinds = {m.kind for m in methods}
     models = sorted({m.model for m in methods if m.model})
     shapes = sorted({shape_of(m).split("(")[0] for m in methods if m.kind != "iterate"})
     base = "Scope" if package == "scopes" else "Resource"
     lines = ["from __future__ import annotations", ""]
+    if any(a.deprecated for a in accessors):
+        lines.append("import warnings")
     if "iterate" in kinds:
         lines.append("from collections.abc import AsyncIterator")
     if accessors:
         lines.append("from functools import cached_property")
     lines.append("from typing import TYPE_CHECKING, Any" if models or accessors else "from typing import Any")
     lines.append("")
-    lines.append(f"from ..._resource import Endpoint, RequestOptions, {base}, {', '.join(shapes)}")
+    runtime = ["Endpoint", "RequestOptions", *([] if parent else [base]), *shapes]
+    lines.append(f"from ..._resource import {', '.join(runtime)}")
+    if parent:
+        lines.append(f"from {class_module(parent, package)} import {parent}")
     if package == "scopes":
         lines.append("from ...http_client import HttpClient")
     if kinds & {"page", "model_page", "iterate"}:
@@ -271,14 +297,14 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str) -> li
 def render_class_module(spec: ClassSpec) -> str:
     package = "scopes" if spec.is_scope else "resources"
     methods = ordered_methods(spec)
-    lines = [HEADER, "", *imports_for(methods, spec.accessors, package), "", ""]
+    lines = [HEADER, "", *imports_for(methods, spec.accessors, package, spec.base), "", ""]
     for method in methods:
         if method.kind != "iterate":
             result = returns_of(method)
             call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)})'
             lines.append(f"{method.endpoint}: Endpoint[{result}] = {call}")
     lines += ["", ""]
-    lines.append(f"class {spec.name}({'Scope' if spec.is_scope else 'Resource'}):")
+    lines.append(f"class {spec.name}({spec.base or ('Scope' if spec.is_scope else 'Resource')}):")
     lines.append(f'    """{spec.description}"""')
     if spec.is_scope:
         param = spec.id_param
@@ -327,7 +353,7 @@ def render_package_init(doc: str, names: list[tuple[str, str]]) -> str:
 
 def render_all(document: Any) -> dict[str, str]:
     """Every generated file, by its path below ``authpi_admin/generated/``."""
-    from render_models import render_models
+    from render_models import render_inputs, render_models, render_types
 
     classes = class_specs(document)
     files: dict[str, str] = {}
@@ -343,6 +369,8 @@ def render_all(document: Any) -> dict[str, str]:
     files["scopes/__init__.py"] = render_package_init("The scope classes.", [(module_of(n), n) for n in scopes])
     files["root.py"] = render_root(document.accessors_of(ROOT_CLASS))
     files["models.py"] = render_models(document)
+    files["inputs.py"] = render_inputs(document)
+    files["types.py"] = render_types(document)
     files["__init__.py"] = HEADER.replace('"""Generated', '"""The API surface. Generated') + "\n"
     # the emulator (authpi_admin.testing) serves the document itself, so the package carries a copy
     files["openapi.json"] = json.dumps(document.raw, indent=1, ensure_ascii=False) + "\n"

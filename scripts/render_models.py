@@ -13,18 +13,20 @@ class ModelCycleError(Exception):
     """Two schemas refer to each other: the models could not be written in order."""
 
 
-def python_type(schema: dict[str, Any]) -> str:
+def python_type(schema: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """The annotation for ``schema``; ``names`` maps schema keys to the names they are exported under."""
     if "$ref" in schema:
-        return str(schema["$ref"].rsplit("/", 1)[1])
+        key = str(schema["$ref"].rsplit("/", 1)[1])
+        return (names or {}).get(key, key)
     if "anyOf" in schema:
-        return " | ".join(python_type(part) for part in schema["anyOf"])
+        return " | ".join(python_type(part, names) for part in schema["anyOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(python_type({**schema, "type": k}) for k in kind)
+        return " | ".join(python_type({**schema, "type": k}, names) for k in kind)
     if kind == "null":
         return "None"
     if kind == "array":
-        return f"list[{python_type(schema.get('items', {}))}]"
+        return f"list[{python_type(schema.get('items', {}), names)}]"
     if kind == "object":
         return "dict[str, Any]"
     return PRIMITIVES.get(str(kind), "Any")
@@ -52,7 +54,8 @@ def model_order(document: Any) -> list[str]:
 
 def render_enum(name: str, schema: dict[str, Any]) -> list[str]:
     lines = [f"class {name}(StrEnum):", f'    """{schema.get("description", f"The values of {name}.")}"""', ""]
-    return lines + [f'    {value.upper()} = "{value}"' for value in schema["enum"]]
+    # a member's name is its value upper-cased, with "." and "-" as "_": API_KEY_CREATED = "api-key.created"
+    return lines + [f'    {re.sub(r"[.-]", "_", value.upper())} = "{value}"' for value in schema["enum"]]
 
 
 def render_model(name: str, schema: dict[str, Any]) -> list[str]:
@@ -92,4 +95,59 @@ def render_models(document: Any) -> str:
     if aliases:
         lines += ["", "", "# Other names of the models above, kept importable for code written against 0.3.0."]
         lines += [f"{alias} = {name}" for alias, name in sorted(aliases.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _typed_dicts(document: Any) -> dict[str, str]:
+    """Schema key -> the TypedDict name it is exported under (``x-sdk-typeddict``)."""
+    return {key: s["x-sdk-typeddict"] for key, s in document.schemas.items() if "x-sdk-typeddict" in s}
+
+
+def render_inputs(document: Any) -> str:
+    """``generated/inputs.py``: a ``TypedDict`` for each request body the document names one for."""
+    typed = _typed_dicts(document)
+    lines = [HEADER, "", "from __future__ import annotations", "", "from typing import Any, NotRequired, TypedDict"]
+    models = sorted({ref for key in typed for ref in _refs(document.schemas[key]) if ref not in typed})
+    if models:
+        lines += ["", f"from .models import {', '.join(models)}"]
+    lines += ["", "__all__ = [", *[f'    "{name}",' for name in sorted(typed.values())], "]"]
+    for key, name in sorted(typed.items(), key=lambda item: item[1]):
+        schema = document.schemas[key]
+        required = set(schema.get("required", []))
+        lines += ["", "", f"class {name}(TypedDict):", f'    """{schema["description"]}"""', ""]
+        for field_name, field_schema in schema["properties"].items():
+            annotation = python_type(field_schema, typed)
+            lines.append(f"    {field_name}: {annotation if field_name in required else f'NotRequired[{annotation}]'}")
+    return "\n".join(lines) + "\n"
+
+
+def _refs(schema: dict[str, Any]) -> list[str]:
+    return re.findall(r'"#/components/schemas/(\w+)"', json.dumps(schema))
+
+
+def render_types(document: Any) -> str:
+    """``generated/types.py``: every model, input TypedDict and enum, under the names users import."""
+    typed = _typed_dicts(document)
+    models = model_order(document)
+    aliases = {alias for name in models for alias in document.schemas[name].get("x-sdk-aliases", [])}
+    # a TypedDict takes its name here; a 0.3.0 model of the same name stays in generated.models
+    exported_models = [name for name in models if name not in typed.values()]
+    names = sorted({*exported_models, *aliases, *typed.values(), "CreateAuthMethodInput"})
+    lines = [
+        HEADER,
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any",
+        "",
+        f"from .inputs import {', '.join(sorted(typed.values()))}",
+        f"from .models import {', '.join(sorted({*exported_models, *aliases}))}",
+        "",
+        "# the body of an auth-method call has no documented shape",
+        "CreateAuthMethodInput = dict[str, Any]",
+        "",
+        "__all__ = [",
+        *[f'    "{name}",' for name in names],
+        "]",
+    ]
     return "\n".join(lines) + "\n"

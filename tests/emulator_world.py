@@ -29,6 +29,8 @@ IDS = {
     "note_id": "note_w",
     "device_id": "dev_w",
     "verifier_id": "ver_w",
+    "token_id": "pat_w",
+    "delivery_id": "dlv_w",
 }
 RESOURCE_IDS = {"approvals": "apr_w", "accounts": "me"}
 AGENT_VERIFIER = "ver_aw"
@@ -64,6 +66,8 @@ def build_world(emulator: Emulator | None = None) -> Emulator:
     emulator.add_session(ISSUER, USER, id="ses_w")
     emulator.add_approval(ISSUER, id="apr_w")
     emulator.seed("/v1/accounts/me/tokens", {"id": "pat_w", "name": "token"})
+    emulator.seed("/v1/accounts/me/credits", {"id": "cle_w", "type": "topup", "amount_μusd": 5_000_000})
+    emulator.seed(f"{iss}/organizations/{ORG}/api-keys", {"id": "key_ow", "name": "org key", "restrictions": {}})
     emulator.seed(f"{iss}/users/{USER}/tokens", {"id": "pat_wu", "name": "user token"})
     emulator.seed(f"{iss}/users/{USER}/trusted-devices", {"id": "dev_w", "fingerprint": "fp"})
     emulator.seed(f"{iss}/users/{USER}/verifiers", {"id": "ver_w", "type": "totp"})

@@ -53,7 +53,7 @@ async def test_create_get_update_delete_with_envelopes_and_etags(http: httpx.Asy
     body = created.json()
     assert list(body) == ["data"]
     issuer = body["data"]
-    assert issuer["id"].startswith("iss_")
+    assert issuer["id"].startswith("i_")  # today's issuer ids
     assert (issuer["name"], issuer["account_id"], issuer["metadata"]) == ("Acme", "acc_test", {"tier": "gold"})
     assert issuer["created_at"] == issuer["updated_at"] == 1_800_000_000
     etag = created.headers["etag"]

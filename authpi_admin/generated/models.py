@@ -8,35 +8,94 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 __all__ = [
+    "Account",
+    "AccountDomain",
+    "AccountInvoice",
+    "AccountUsageEstimate",
     "Address",
+    "Agent",
+    "AgentVerifiersCreateResponse",
+    "AgentVerifiersListItem",
     "ApiError",
     "ApiKey",
+    "ApiKeyListItem",
+    "ApiKeysListItem",
+    "ApiKeysRotateResponse",
+    "CallerAccountAccess",
+    "CallerIdentity",
+    "CallerOrganizationAccess",
     "Client",
+    "ClientListItem",
+    "CreateApiKeyResponse",
     "CreateAuthInput",
+    "CreateIssuerSettingsInput",
     "CreateNoteInput",
     "CreateWebhookInput",
     "CreateWebhookResponseAuth",
+    "CreditLedgerEntry",
+    "CreditsCreateTopupResponse",
     "ErrorBody",
     "Event",
+    "EventsAggregateResponse",
     "FieldError",
+    "Group",
+    "Inviter",
+    "Issuer",
+    "IssuerApprovalsListItem",
+    "IssuerAuthMethod",
+    "IssuerClientsCreateResponse",
+    "IssuerClientsListItem",
+    "IssuerClientsRotateSecretResponse",
+    "IssuerListItem",
+    "IssuerOrganizationsListItem",
+    "IssuerUsersListItem",
     "Metadata",
     "Note",
     "NoteMention",
     "NoteRefType",
     "NoteReference",
     "NoteSubjectType",
+    "NotesCountResponse",
+    "Organization",
+    "OrganizationApiKeysListItem",
+    "OrganizationInvitationPublic",
+    "OrganizationMembership",
+    "OrganizationSsoAddDomainResponse",
+    "OrganizationSsoRotateSecretResponse",
+    "OrganizationSsoVerifyDomainResponse",
+    "PaymentMethod",
+    "PaymentMethodsSetupIntentStripeResponse",
     "PersonalToken",
     "PreconditionFailedBody",
     "PreconditionFailedError",
+    "PublicSession",
     "Session",
+    "TrustedDevice",
     "UpdateApiKey",
     "UpdateAuthInput",
     "UpdateNoteInput",
     "UpdateWebhook",
     "UpdateWebhookResponseAuth",
+    "UsageByDimension",
+    "UsageDimensionLine",
+    "User",
+    "UserTokensCreateResponse",
+    "UserTokensListItem",
+    "UserTrustedDevicesCreateResponse",
+    "UserTrustedDevicesRevokeAllResponse",
+    "UserVerifiersCompleteEnrollmentResponse",
+    "UserVerifiersCreateResponse",
+    "UserVerifiersRegenerateResponse",
+    "UserVerifiersVerifyResponse",
+    "Verifier",
     "Webhook",
     "WebhookAuth",
+    "WebhookDeliveriesListItem",
+    "WebhookDeliveriesRedeliverResponse",
+    "WebhookEventType",
     "WebhookListItem",
+    "WebhooksCreateResponse",
+    "WebhooksUpdateResponse",
 ]
 
 
@@ -457,6 +516,1028 @@ class UpdateNoteInput(BaseModel):
     _etag: str | None = PrivateAttr(default=None)
 
 
+class WebhookEventType(StrEnum):
+    """The values of WebhookEventType."""
+
+    SESSION_CREATED = "session.created"
+    SESSION_UPDATED = "session.updated"
+    SESSION_EXPIRED = "session.expired"
+    SESSION_TERMINATED = "session.terminated"
+    SESSION_COMPROMISED = "session.compromised"
+    SESSION_TOKEN_REFRESHED = "session.token-refreshed"
+    MACHINE_TOKEN_ISSUED = "machine.token.issued"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DELETED = "user.deleted"
+    USER_BLOCKED = "user.blocked"
+    USER_UNBLOCKED = "user.unblocked"
+    USER_VERIFICATION_SUCCEEDED = "user.verification.succeeded"
+    USER_VERIFICATION_FAILED = "user.verification.failed"
+    USER_PASSWORD_CHANGED = "user.password.changed"
+    USER_PASSWORD_RESET_REQUESTED = "user.password.reset-requested"
+    USER_PASSWORD_RESET = "user.password.reset"
+    USER_LOGIN_LINK_REQUESTED = "user.login-link.requested"
+    USER_LOGIN_LINK_CONSUMED = "user.login-link.consumed"
+    USER_VERIFIER_CREATED = "user.verifier.created"
+    USER_VERIFIER_UPDATED = "user.verifier.updated"
+    USER_VERIFIER_DELETED = "user.verifier.deleted"
+    USER_EMAIL_CHANGE_REQUESTED = "user.email.change-requested"
+    USER_EMAIL_CHANGED = "user.email.changed"
+    USER_EMAIL_VERIFIED = "user.email.verified"
+    USER_APPROVAL_REQUESTED = "user.approval.requested"
+    USER_APPROVAL_APPROVED = "user.approval.approved"
+    USER_APPROVAL_REJECTED = "user.approval.rejected"
+    USER_MFA_FACTOR_CREATED = "user.mfa.factor-created"
+    USER_MFA_FACTOR_DELETED = "user.mfa.factor-deleted"
+    USER_MFA_BACKUP_CODES_REGENERATED = "user.mfa.backup-codes.regenerated"
+    USER_MFA_BACKUP_CODES_LOW = "user.mfa.backup-codes.low"
+    USER_MFA_VERIFICATION_SUCCEEDED = "user.mfa.verification.succeeded"
+    USER_MFA_VERIFICATION_FAILED = "user.mfa.verification.failed"
+    USER_DEVICE_TRUSTED = "user.device.trusted"
+    USER_DEVICE_REVOKED = "user.device.revoked"
+    USER_CONSENT_GRANTED = "user.consent.granted"
+    USER_CONSENT_REVOKED = "user.consent.revoked"
+    USER_SSO_PROVISIONED = "user.sso.provisioned"
+    USER_SSO_LINKED = "user.sso.linked"
+    USER_PERSONAL_TOKEN_CREATED = "user.personal-token.created"
+    USER_PERSONAL_TOKEN_UPDATED = "user.personal-token.updated"
+    USER_PERSONAL_TOKEN_DELETED = "user.personal-token.deleted"
+    CLIENT_CREATED = "client.created"
+    CLIENT_UPDATED = "client.updated"
+    CLIENT_DELETED = "client.deleted"
+    CLIENT_SECRET_ROTATED = "client.secret.rotated"
+    CLIENT_BLOCKED = "client.blocked"
+    CLIENT_UNBLOCKED = "client.unblocked"
+    API_KEY_CREATED = "api-key.created"
+    API_KEY_UPDATED = "api-key.updated"
+    API_KEY_DELETED = "api-key.deleted"
+    API_KEY_BLOCKED = "api-key.blocked"
+    API_KEY_UNBLOCKED = "api-key.unblocked"
+    ISSUER_CREATED = "issuer.created"
+    ISSUER_UPDATED = "issuer.updated"
+    ISSUER_DELETED = "issuer.deleted"
+    ISSUER_AUTH_METHOD_CREATED = "issuer.auth-method.created"
+    ISSUER_AUTH_METHOD_UPDATED = "issuer.auth-method.updated"
+    ISSUER_AUTH_METHOD_DELETED = "issuer.auth-method.deleted"
+    ORGANIZATION_CREATED = "organization.created"
+    ORGANIZATION_UPDATED = "organization.updated"
+    ORGANIZATION_DELETED = "organization.deleted"
+    ORGANIZATION_SUSPENDED = "organization.suspended"
+    ORGANIZATION_REACTIVATED = "organization.reactivated"
+    ORGANIZATION_MEMBERSHIP_CREATED = "organization.membership.created"
+    ORGANIZATION_MEMBERSHIP_UPDATED = "organization.membership.updated"
+    ORGANIZATION_MEMBERSHIP_DELETED = "organization.membership.deleted"
+    ORGANIZATION_GROUP_CREATED = "organization.group.created"
+    ORGANIZATION_GROUP_UPDATED = "organization.group.updated"
+    ORGANIZATION_GROUP_DELETED = "organization.group.deleted"
+    ORGANIZATION_INVITATION_CREATED = "organization.invitation.created"
+    ORGANIZATION_INVITATION_ACCEPTED = "organization.invitation.accepted"
+    ORGANIZATION_INVITATION_DECLINED = "organization.invitation.declined"
+    ORGANIZATION_INVITATION_DELETED = "organization.invitation.deleted"
+    ORGANIZATION_SSO_ENABLED = "organization.sso.enabled"
+    ORGANIZATION_SSO_DISABLED = "organization.sso.disabled"
+    ORGANIZATION_SSO_UPDATED = "organization.sso.updated"
+    ORGANIZATION_SSO_DOMAIN_CREATED = "organization.sso.domain-created"
+    ORGANIZATION_SSO_DOMAIN_VERIFIED = "organization.sso.domain-verified"
+    ORGANIZATION_SSO_DOMAIN_DELETED = "organization.sso.domain-deleted"
+    AGENT_CREATED = "agent.created"
+    AGENT_UPDATED = "agent.updated"
+    AGENT_DELETED = "agent.deleted"
+    AGENT_VERIFIER_ADDED = "agent.verifier.added"
+    AGENT_VERIFIER_REMOVED = "agent.verifier.removed"
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_UPDATED = "account.updated"
+    ACCOUNT_DELETED = "account.deleted"
+    ACCOUNT_DOMAIN_ASSIGNED = "account.domain.assigned"
+    ACCOUNT_DOMAIN_UNASSIGNED = "account.domain.unassigned"
+    ACCOUNT_DOMAIN_ADDED = "account.domain.added"
+    ACCOUNT_DOMAIN_REMOVED = "account.domain.removed"
+    ACCOUNT_CREDITS_DEPLETED = "account.credits.depleted"
+    ACCOUNT_CREDITS_UPDATED = "account.credits.updated"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_PAUSED = "webhook.paused"
+    WEBHOOK_RESUMED = "webhook.resumed"
+    EMAIL_SENT = "email.sent"
+    EMAIL_FAILED = "email.failed"
+    AUTH_FLOW_RATE_LIMITED = "auth.flow.rate-limited"
+    AUTH_FLOW_EXPIRED = "auth.flow.expired"
+    AUTH_FLOW_REPLAY_ATTEMPT = "auth.flow.replay-attempt"
+    AUTH_FLOW_DEVICE_MISMATCH = "auth.flow.device-mismatch"
+
+
+class CallerAccountAccess(BaseModel):
+    """The CallerAccountAccess object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    org_id: str
+    scopes: list[str]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CallerOrganizationAccess(BaseModel):
+    """The CallerOrganizationAccess object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    scopes: list[str]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CallerIdentity(BaseModel):
+    """The CallerIdentity object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    key_id: str | None = None
+    user_id: str | None = None
+    issuer_id: str | None = None
+    accounts: list[CallerAccountAccess]
+    organizations: list[CallerOrganizationAccess]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Organization(BaseModel):
+    """The Organization object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    status: str
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    name: str | None
+    description: str | None
+    logo_url: str | None
+    org_type: str
+    max_members: int | None = None
+    default_member_scopes: list[str] | None = None
+    invitation_enabled: bool | None = None
+    invitation_message: str | None = None
+    address: Address | None = None
+    business_details: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    social_links: list[dict[str, Any]] | None = None
+    scopes: list[str] | None = None
+    security: dict[str, Any] | None = None
+    sso: dict[str, Any] | None = None
+    custom_fields: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class AccountDomain(BaseModel):
+    """The AccountDomain object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    verified: bool | None = None
+    primary: bool | None = None
+    added_at: int | None = None
+    assigned_issuer_id: str | None = None
+    assigned_at: int | None = None
+    cf_custom_hostname_id: str | None = None
+    cf_status: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class PaymentMethod(BaseModel):
+    """The PaymentMethod object (today's API)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Account(BaseModel):
+    """The Account object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    organization: Organization
+    owner_user_id: str | None = None
+    domains: list[AccountDomain] | None = None
+    features: dict[str, Any] | None = None
+    limits: dict[str, Any] | None = None
+    billing_mode: str | None = None
+    balance_μusd: int | None = None
+    credits_run_out: bool | None = None
+    payment_methods: list[PaymentMethod] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CreditLedgerEntry(BaseModel):
+    """The CreditLedgerEntry object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    amount_μusd: int
+    balance_after_μusd: int
+    operation: str | None = None
+    reference: str | None = None
+    related_entry_id: str | None = None
+    expires_at: int | None = None
+    created_at: int
+    dimension: str | None = None
+    config_version: str | None = None
+    external_reference: str | None = None
+    settled_total_μusd: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UsageDimensionLine(BaseModel):
+    """The UsageDimensionLine object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dimension: str | None = None
+    operation: str | None = None
+    config_version: str | None = None
+    line_count: int
+    amount_μusd: int
+    count: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UsageByDimension(BaseModel):
+    """The UsageByDimension object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    lines: list[UsageDimensionLine]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class AccountUsageEstimate(BaseModel):
+    """The AccountUsageEstimate object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    as_of: int
+    trial: bool
+    billing_profile: str
+    estimate: bool
+    total_μusd: int
+    lines: list[dict[str, Any]]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class AccountInvoice(BaseModel):
+    """The AccountInvoice object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period: str
+    status: str | None
+    total_μusd: int | None
+    external_reference: str | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerAuthMethod(BaseModel):
+    """The IssuerAuthMethod object (today's API)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Issuer(BaseModel):
+    """The Issuer object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account_id: str
+    name: str | None = None
+    description: str | None
+    links: dict[str, Any] | None = None
+    available_scopes: list[str]
+    status: str
+    status_at: int | None = None
+    settings: dict[str, Any]
+    metadata: Metadata
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerListItem(BaseModel):
+    """The IssuerListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account_id: str
+    name: str | None = None
+    description: str | None
+    links: dict[str, Any] | None = None
+    available_scopes: list[str]
+    status: str
+    status_at: int | None = None
+    settings: dict[str, Any]
+    metadata: Metadata
+    created_at: int
+    updated_at: int | None = None
+    access_mode: str | None
+    auth_method_count: int
+    enabled_login_method_count: int
+    enabled_signup_method_count: int
+    available_scope_count: int
+    branding_configured: bool
+    readiness: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CreateIssuerSettingsInput(BaseModel):
+    """The CreateIssuerSettingsInput object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    portals: dict[str, Any] | None = None
+    branding: dict[str, Any] | None = None
+    access: dict[str, Any]
+    security: dict[str, Any] | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class ClientListItem(BaseModel):
+    """The ClientListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    status: str
+    type: str
+    confidential: bool
+    name: str
+    description: str | None
+    logo_url: str | None
+    scopes: list[str]
+    protocol: str
+    application_type: str | None
+    grant_types: list[str] | None = None
+    redirect_uri_count: int | None = None
+    configuration_indexed: bool | None = None
+    secret_rotated_at: int | None = None
+    status_at: int | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Agent(BaseModel):
+    """The Agent object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    name: str
+    description: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    version: str | None = None
+    status: str
+    status_at: int | None = None
+    status_reason: str | None = None
+    scopes: list[str] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class User(BaseModel):
+    """The User object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    status: str
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    username_type: str
+    username: str
+    profile: dict[str, Any]
+    scopes: list[str] | None = None
+    security: dict[str, Any] | None = None
+    compliance: dict[str, Any] | None = None
+    preferences: dict[str, Any] | None = None
+    approval: dict[str, Any] | None = None
+    custom_fields: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Verifier(BaseModel):
+    """The Verifier object (today's API)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class TrustedDevice(BaseModel):
+    """The TrustedDevice object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    fingerprint: str
+    name: str | None
+    user_agent: str | None
+    trusted_at: int
+    expires_at: int
+    last_used_at: int | None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class OrganizationMembership(BaseModel):
+    """The OrganizationMembership object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    member_id: str
+    member_type: str
+    issuer_id: str
+    status: str
+    scopes: list[str]
+    groups: list[str] | None = None
+    user_title: str | None
+    metadata: Metadata | None = None
+    joined_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Group(BaseModel):
+    """The Group object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    org_id: str
+    issuer_id: str
+    name: str
+    description: str | None
+    scopes: list[str]
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class Inviter(BaseModel):
+    """The Inviter object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None = None
+    name: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class OrganizationInvitationPublic(BaseModel):
+    """The OrganizationInvitationPublic object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    org_id: str
+    issuer_id: str
+    status: str
+    email_invited: str
+    user_id_invited: str | None = None
+    user_title: str | None
+    message: str | None
+    scopes: list[str]
+    inviter: Inviter | None = None
+    created_at: int
+    expires_at: int
+    accepted_at: int | None = None
+    declined_at: int | None = None
+    revoked_at: int | None = None
+    last_email_sent_at: int | None = None
+    metadata: Metadata | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class ApiKeyListItem(BaseModel):
+    """The ApiKeyListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    org_id: str
+    issuer_id: str
+    type: str | None = None
+    status: str
+    name: str
+    description: str | None
+    tags: list[str] | None = None
+    scopes: list[str] | None = None
+    ip_allowlist: list[str] | None = None
+    expires_at: int | None
+    secret_hint: str | None
+    last_rotated_at: int | None = None
+    status_at: int | None = None
+    created_at: int
+    updated_at: int | None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CreateApiKeyResponse(BaseModel):
+    """The CreateApiKeyResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issuer_id: str
+    type: str
+    name: str
+    description: str | None = None
+    tags: list[str] | None = None
+    restrictions: dict[str, Any]
+    status: str | None = None
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    expires_at: int | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    id: str
+    org_id: str
+    secret: dict[str, Any]
+    secret_plain: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class PublicSession(BaseModel):
+    """The PublicSession object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    user_id: str
+    issuer_id: str
+    type: str
+    status: str
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    authentication: dict[str, Any] | None = None
+    op_session_id: str | None = None
+    device: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    origin: str | None = None
+    ttl: int | None = None
+    idle_timeout: int | None = None
+    last_activity_at: int | None = None
+    access_token_issued_at: int | None = None
+    refresh_token_issued_at: int | None = None
+    refresh_count: int | None = None
+    compromised: bool | None = None
+    compromised_at: int | None = None
+    compromised_reason: str | None = None
+    revoked_reason: str | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    expires_at: int | None = None
+    revoked_at: int | None = None
+    client: dict[str, Any] | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class ApiKeysRotateResponse(BaseModel):
+    """The ApiKeysRotateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret_plain: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class CreditsCreateTopupResponse(BaseModel):
+    """The CreditsCreateTopupResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    balance_μusd: int
+    entry_id: str
+    duplicate: bool
+    payment_reference: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class EventsAggregateResponse(BaseModel):
+    """The EventsAggregateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interval: str | None
+    group_by: str | None
+    buckets: list[dict[str, Any]]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class AgentVerifiersListItem(BaseModel):
+    """The AgentVerifiersListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    agent_id: str
+    type: str
+    status: str
+    name: str | None
+    description: str | None = None
+    credential: dict[str, Any] | None = None
+    usage_count: int | None = None
+    last_used_at: int | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class AgentVerifiersCreateResponse(BaseModel):
+    """The AgentVerifiersCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    agent_id: str
+    type: str
+    status: str
+    name: str | None
+    description: str | None = None
+    credential: dict[str, Any] | None = None
+    usage_count: int | None = None
+    last_used_at: int | None = None
+    created_at: int
+    updated_at: int | None = None
+    secret: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerApprovalsListItem(BaseModel):
+    """The IssuerApprovalsListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    issuer_id: str
+    username_hash: str
+    username_type: str
+    status: str
+    store_id: str
+    region: str | None
+    created_at: float
+    updated_at: float
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerClientsCreateResponse(BaseModel):
+    """The IssuerClientsCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    status: str
+    type: str
+    confidential: bool
+    secret_rotated_at: int | None = None
+    name: str
+    description: str | None
+    logo_url: str | None
+    settings: dict[str, Any]
+    status_at: int | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    secret: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerClientsRotateSecretResponse(BaseModel):
+    """The IssuerClientsRotateSecretResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerOrganizationsListItem(BaseModel):
+    """The IssuerOrganizationsListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    issuer_id: str
+    name: str | None
+    logo_url: str | None
+    status: str
+    org_type: str
+    stats: dict[str, Any] | None = None
+    sso: dict[str, Any] | None = None
+    security: dict[str, Any] | None = None
+    scopes: list[str] | None = None
+    invitation_enabled: bool | None = None
+    max_members: int | None = None
+    default_member_scopes: list[str] | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class OrganizationSsoAddDomainResponse(BaseModel):
+    """The OrganizationSsoAddDomainResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    txt_record_name: str
+    txt_record_value: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class OrganizationSsoVerifyDomainResponse(BaseModel):
+    """The OrganizationSsoVerifyDomainResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verified: bool
+    error: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class OrganizationSsoRotateSecretResponse(BaseModel):
+    """The OrganizationSsoRotateSecretResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class IssuerUsersListItem(BaseModel):
+    """The IssuerUsersListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    issuer_id: str
+    username_hash: str
+    username_type: str
+    status: str
+    store_id: str
+    region: str | None
+    created_at: float
+    updated_at: float
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserTokensListItem(BaseModel):
+    """The UserTokensListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    user_id: str
+    issuer_id: str
+    status: str
+    name: str
+    description: str | None
+    tags: list[str]
+    scopes: list[str]
+    audience: str | None
+    expires_at: float | None
+    created_at: float
+    updated_at: float | None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserTokensCreateResponse(BaseModel):
+    """The UserTokensCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token_plain: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserTrustedDevicesCreateResponse(BaseModel):
+    """The UserTrustedDevicesCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device_id: str
+    expires_at: int
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserTrustedDevicesRevokeAllResponse(BaseModel):
+    """The UserTrustedDevicesRevokeAllResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    revoked_count: int
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserVerifiersCreateResponse(BaseModel):
+    """The UserVerifiersCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enrollment_id: str
+    secret: str
+    provisioning_uri: str
+    expires_at: int
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserVerifiersCompleteEnrollmentResponse(BaseModel):
+    """The UserVerifiersCompleteEnrollmentResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    success: bool
+    verifier_id: str | None = None
+    backup_codes: list[str] | None = None
+    error: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserVerifiersRegenerateResponse(BaseModel):
+    """The UserVerifiersRegenerateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    codes: list[str]
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class UserVerifiersVerifyResponse(BaseModel):
+    """The UserVerifiersVerifyResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    success: bool
+    remaining: int | None = None
+    error: str | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class NotesCountResponse(BaseModel):
+    """The NotesCountResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class PaymentMethodsSetupIntentStripeResponse(BaseModel):
+    """The PaymentMethodsSetupIntentStripeResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_secret: str
+    customer_id: str
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class WebhooksCreateResponse(BaseModel):
+    """The WebhooksCreateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account_id: str
+    name: str
+    description: str | None = None
+    url: str
+    status: str | None = None
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    auth: CreateWebhookResponseAuth
+    events: list[str]
+    subjects: list[dict[str, Any]] | None = None
+    retry: dict[str, Any] | None = None
+    circuit_breaker: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class WebhooksUpdateResponse(BaseModel):
+    """The WebhooksUpdateResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account_id: str
+    name: str
+    description: str | None = None
+    url: str
+    status: str | None = None
+    status_at: int | None = None
+    status_reason: str | None = None
+    status_by: str | None = None
+    auth: UpdateWebhookResponseAuth
+    events: list[str]
+    subjects: list[dict[str, Any]] | None = None
+    retry: dict[str, Any] | None = None
+    circuit_breaker: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+    created_at: int
+    updated_at: int | None = None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class WebhookDeliveriesListItem(BaseModel):
+    """The WebhookDeliveriesListItem object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempt_count: int
+    first_attempted_at: int | None
+    last_attempted_at: int | None
+    next_attempt_at: int | None
+    retry_workflow_id: str | None
+    attempt_budget: int | None
+    last_error: str | None
+    last_response_status: int | None
+    created_at: int
+    updated_at: int | None
+    _etag: str | None = PrivateAttr(default=None)
+
+
+class WebhookDeliveriesRedeliverResponse(BaseModel):
+    """The WebhookDeliveriesRedeliverResponse object (today's API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempt_count: int
+    first_attempted_at: int | None
+    last_attempted_at: int | None
+    next_attempt_at: int | None
+    retry_workflow_id: str | None
+    attempt_budget: int | None
+    last_error: str | None
+    last_response_status: int | None
+    created_at: int
+    updated_at: int | None
+    success: bool
+    _etag: str | None = PrivateAttr(default=None)
+
+
 # Other names of the models above, kept importable for code written against 0.3.0.
 ApiError = ErrorBody
+ApiKeysListItem = ApiKeyListItem
+IssuerClientsListItem = ClientListItem
+OrganizationApiKeysListItem = ApiKeyListItem
 PreconditionFailedError = PreconditionFailedBody

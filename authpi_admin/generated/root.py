@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from ..http_client import HttpClient
 
 if TYPE_CHECKING:
+    from .resources.account_api_keys import AccountApiKeysResource
+    from .resources.account_tokens import AccountTokensResource
     from .resources.accounts import AccountsResource
-    from .resources.api_keys import ApiKeysResource
+    from .resources.credits import CreditsResource
     from .resources.domains import DomainsResource
     from .resources.events import EventsResource
     from .resources.issuers import IssuersResource
     from .resources.notes import NotesResource
-    from .resources.tokens import TokensResource
     from .resources.webhooks import WebhooksResource
     from .scopes.issuer_scope import IssuerScope
     from .scopes.webhook_scope import WebhookScope
@@ -34,11 +35,11 @@ class AccountRoot:
         return AccountsResource(self._client, "/v1/accounts")
 
     @cached_property
-    def api_keys(self) -> ApiKeysResource:
+    def api_keys(self) -> AccountApiKeysResource:
         """Operations on api keys."""
-        from .resources.api_keys import ApiKeysResource
+        from .resources.account_api_keys import AccountApiKeysResource
 
-        return ApiKeysResource(self._client, f"{self._base_path}/api-keys")
+        return AccountApiKeysResource(self._client, f"{self._base_path}/api-keys")
 
     @cached_property
     def domains(self) -> DomainsResource:
@@ -69,11 +70,11 @@ class AccountRoot:
         return NotesResource(self._client, f"{self._base_path}/notes")
 
     @cached_property
-    def tokens(self) -> TokensResource:
+    def tokens(self) -> AccountTokensResource:
         """Operations on tokens."""
-        from .resources.tokens import TokensResource
+        from .resources.account_tokens import AccountTokensResource
 
-        return TokensResource(self._client, f"{self._base_path}/tokens")
+        return AccountTokensResource(self._client, f"{self._base_path}/tokens")
 
     @cached_property
     def webhooks(self) -> WebhooksResource:
@@ -93,3 +94,10 @@ class AccountRoot:
         from .scopes.webhook_scope import WebhookScope
 
         return WebhookScope(self._client, f"{self._base_path}/webhooks", webhook_id)
+
+    @cached_property
+    def credits(self) -> CreditsResource:
+        """Operations on credits."""
+        from .resources.credits import CreditsResource
+
+        return CreditsResource(self._client, f"{self._base_path}/credits")

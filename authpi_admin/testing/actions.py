@@ -188,4 +188,10 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("UsersResource", "complete_enrollment_verifiers"): _complete_enrollment,
     ("AccountsResource", "count_notes"): _count_notes,
     ("AccountsResource", "backlinks_notes"): _note_backlinks,
+    # today's API: the same state changes under their new homes
+    ("OrganizationInvitationsResource", "resend"): _resend_invitation,
+    ("OrganizationInvitationsResource", "revoke"): _transition("status", ("pending",), "revoked", "invitation.revoked"),
+    ("AccountTokensResource", "revoke"): _transition("status", ("active",), "revoked", "personal_token.revoked"),
+    ("NotesResource", "count"): _count_notes,
+    ("TrustedDevicesResource", "revoke_all"): _revoke_trusted_devices,
 }

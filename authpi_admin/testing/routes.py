@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._openapi import ApiDocument, Operation, Parameter
+from .store import KINDS
 
 __all__ = ["RouteSpec", "route_order", "route_table"]
 
@@ -27,10 +28,16 @@ class RouteSpec:
     query: tuple[Parameter, ...]
     body_schema: dict[str, Any] | None
     body_required: bool
+    paged: bool = False  # answers a page (a list call, whatever its method's name)
+    key_from: str | None = None  # the body field a created object's id is taken from
+    since: str | None = None  # the release whose API added the route (None: 0.3.0)
+    deprecated: bool = False  # 0.3.0 reaches it, the live API answers 404 (strict mode does too)
 
     @property
     def action(self) -> str:
         """``list``, ``create``, ``get``, ``update``, ``delete``, or ``action`` for a custom one."""
+        if self.paged:
+            return "list"
         return self.method if self.method in STANDARD_METHODS else "action"
 
 
@@ -47,8 +54,10 @@ def _route_spec(op: Operation) -> RouteSpec:
         item, extras = suffix_ids[-1], tuple(suffix_ids[:-1])
     elif op.method in ("list", "create"):
         item = None
-    else:  # an action on the object its first id names
+    elif suffix_ids and mount.collection in KINDS:  # an action on the object its first id names
         item, extras = suffix_ids[0], tuple(suffix_ids[1:])
+    else:  # an action on the collection: on the object that owns it
+        item = None
     return RouteSpec(
         verb=op.verb,
         template=op.path,
@@ -61,6 +70,11 @@ def _route_spec(op: Operation) -> RouteSpec:
         query=tuple(op.in_("query")),
         body_schema=op.body_schema,
         body_required=op.body_required,
+        paged=op.returns.is_page,
+        # an organization's members are known by their user's id
+        key_from="user_id" if mount.collection == "members" and "org_id" in parents else None,
+        since=op.binding.get("since"),
+        deprecated=mount.deprecated,
     )
 
 

@@ -64,7 +64,7 @@ KINDS: dict[str, Kind] = {
             data_parents=("issuer_id",),
         ),
         Kind("events", "event", "evt"),
-        Kind("issuers", "issuer", "iss"),
+        Kind("issuers", "issuer", "i"),  # today's issuer ids look like i_...
         Kind("notes", "note", "note", defaults={"pinned": False}),
         Kind("tokens", "personal_token", "pat", defaults={"status": "active", "type": "personal", "restrictions": {}}),
         Kind("webhooks", "webhook", "wh", defaults={"status": "active", "description": ""}),
@@ -81,10 +81,12 @@ KINDS: dict[str, Kind] = {
             "members", "member", "mem", unique=(("org_id", "user_id"),), defaults={"status": "active", "role": "member"}
         ),
         Kind("sessions", "session", "ses", defaults={"status": "active", "type": "web"}),
-        Kind("users", "user", "usr", unique=(("email",),), defaults={"status": "active"}),
+        Kind("users", "user", "usr", unique=(("email",), ("username",)), defaults={"status": "active"}),
         Kind("trusted-devices", "trusted_device", "dev"),
         Kind("verifiers", "verifier", "ver", defaults={"status": "pending"}),
         Kind("deliveries", "delivery", "dlv"),
+        Kind("credits", "credit_ledger_entry", "cle"),
+        Kind("redeliver", "redelivery", "rdl"),
     )
 }
 
@@ -95,6 +97,7 @@ PARENT_KIND = {
     "user_id": "users",
     "agent_id": "agents",
     "webhook_id": "webhooks",
+    "org_id": "organizations",
 }
 
 

@@ -26,6 +26,9 @@ class ClientsResource(Resource):
         status: str | None = None,
         name: str | None = None,
         *,
+        q: str | None = None,
+        application_type: str | None = None,
+        readiness: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
@@ -34,7 +37,15 @@ class ClientsResource(Resource):
             _LIST,
             (),
             RequestOptions(timeout, headers),
-            query={"limit": limit, "cursor": cursor, "status": status, "name": name},
+            query={
+                "limit": limit,
+                "cursor": cursor,
+                "status": status,
+                "name": name,
+                "q": q,
+                "application_type": application_type,
+                "readiness": readiness,
+            },
         )
 
     async def list_all(
@@ -43,12 +54,25 @@ class ClientsResource(Resource):
         status: str | None = None,
         name: str | None = None,
         *,
+        q: str | None = None,
+        application_type: str | None = None,
+        readiness: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all clients."""
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status, "name": name}, RequestOptions(timeout, headers)
+            _LIST,
+            {
+                "limit": limit,
+                "cursor": None,
+                "status": status,
+                "name": name,
+                "q": q,
+                "application_type": application_type,
+                "readiness": readiness,
+            },
+            RequestOptions(timeout, headers),
         ):
             yield item
 

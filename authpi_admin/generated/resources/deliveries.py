@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..._resource import Endpoint, RequestOptions, Resource, as_page
+from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_REDELIVER: Endpoint[dict[str, Any]] = Endpoint("POST", "/{delivery_id}/redeliver", as_object)
 
 
 class DeliveriesResource(Resource):
@@ -66,3 +67,19 @@ class DeliveriesResource(Resource):
             RequestOptions(timeout, headers),
         ):
             yield item
+
+    async def redeliver(
+        self,
+        delivery_id: str,
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Redeliver (Deliveries)."""
+        return await self._call(
+            _REDELIVER,
+            (delivery_id,),
+            RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
+        )

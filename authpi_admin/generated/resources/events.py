@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 _LIST: Endpoint[Page[Event]] = Endpoint("GET", "", as_model_page("Event"))
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{event_id}", as_object)
+_AGGREGATE: Endpoint[dict[str, Any]] = Endpoint("GET", "/aggregate", as_object)
 
 
 class EventsResource(Resource):
@@ -85,3 +86,36 @@ class EventsResource(Resource):
     ) -> dict[str, Any]:
         """Get Event."""
         return await self._call(_GET, (event_id,), RequestOptions(timeout, headers))
+
+    async def aggregate(
+        self,
+        issuer_id: str | None = None,
+        user_id: str | None = None,
+        client_id: str | None = None,
+        event_types: str | None = None,
+        after: float | None = None,
+        before: float | None = None,
+        group_by: str | None = None,
+        interval: str | None = None,
+        count_unique: str | None = None,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Aggregate (Events)."""
+        return await self._call(
+            _AGGREGATE,
+            (),
+            RequestOptions(timeout, headers),
+            query={
+                "issuer_id": issuer_id,
+                "user_id": user_id,
+                "client_id": client_id,
+                "event_types": event_types,
+                "after": after,
+                "before": before,
+                "group_by": group_by,
+                "interval": interval,
+                "count_unique": count_unique,
+            },
+        )

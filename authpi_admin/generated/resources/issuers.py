@@ -23,17 +23,52 @@ class IssuersResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         *,
+        q: str | None = None,
+        status: str | None = None,
+        access_mode: str | None = None,
+        readiness: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Issuers."""
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST,
+            (),
+            RequestOptions(timeout, headers),
+            query={
+                "limit": limit,
+                "cursor": cursor,
+                "q": q,
+                "status": status,
+                "access_mode": access_mode,
+                "readiness": readiness,
+            },
+        )
 
     async def list_all(
-        self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        q: str | None = None,
+        status: str | None = None,
+        access_mode: str | None = None,
+        readiness: str | None = None,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all issuers."""
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(
+            _LIST,
+            {
+                "limit": limit,
+                "cursor": None,
+                "q": q,
+                "status": status,
+                "access_mode": access_mode,
+                "readiness": readiness,
+            },
+            RequestOptions(timeout, headers),
+        ):
             yield item
 
     async def create(

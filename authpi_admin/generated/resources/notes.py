@@ -17,6 +17,8 @@ _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object)
 _UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none)
+_BACKLINKS: Endpoint[dict[str, Any]] = Endpoint("GET", "/backlinks", as_object)
+_COUNT: Endpoint[dict[str, Any]] = Endpoint("GET", "/count", as_object)
 
 
 class NotesResource(Resource):
@@ -130,3 +132,11 @@ class NotesResource(Resource):
     ) -> None:
         """Delete Note."""
         await self._call(_DELETE, (note_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+    async def backlinks(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Get Note Backlinks."""
+        return await self._call(_BACKLINKS, (), RequestOptions(timeout, headers))
+
+    async def count(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Count Notes."""
+        return await self._call(_COUNT, (), RequestOptions(timeout, headers))

@@ -2,12 +2,14 @@
 
 from .agent_scope import AgentScope
 from .issuer_scope import IssuerScope
+from .organization_scope import OrganizationScope
 from .user_scope import UserScope
 from .webhook_scope import WebhookScope
 
 __all__ = [
     "AgentScope",
     "IssuerScope",
+    "OrganizationScope",
     "UserScope",
     "WebhookScope",
 ]

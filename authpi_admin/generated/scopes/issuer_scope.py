@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
     from ..resources.domains import DomainsResource
     from ..resources.groups import GroupsResource
     from ..resources.invitations import InvitationsResource
+    from ..resources.issuer_tokens import IssuerTokensResource
     from ..resources.members import MembersResource
     from ..resources.organizations import OrganizationsResource
     from ..resources.sessions import SessionsResource
     from ..resources.users import UsersResource
     from .agent_scope import AgentScope
+    from .organization_scope import OrganizationScope
     from .user_scope import UserScope
 
 
@@ -82,6 +85,11 @@ class IssuerScope(Scope):
     @cached_property
     def groups(self) -> GroupsResource:
         """Operations on groups."""
+        warnings.warn(
+            "IssuerScope.groups: the live API answers 404 here; use .organization(org_id).groups",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..resources.groups import GroupsResource
 
         return GroupsResource(self._client, f"{self._base_path}/groups")
@@ -89,6 +97,11 @@ class IssuerScope(Scope):
     @cached_property
     def invitations(self) -> InvitationsResource:
         """Operations on invitations."""
+        warnings.warn(
+            "IssuerScope.invitations: the live API answers 404 here; use .organization(org_id).invitations",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..resources.invitations import InvitationsResource
 
         return InvitationsResource(self._client, f"{self._base_path}/invitations")
@@ -96,6 +109,11 @@ class IssuerScope(Scope):
     @cached_property
     def members(self) -> MembersResource:
         """Operations on members."""
+        warnings.warn(
+            "IssuerScope.members: the live API answers 404 here; use .organization(org_id).members",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..resources.members import MembersResource
 
         return MembersResource(self._client, f"{self._base_path}/members")
@@ -103,6 +121,11 @@ class IssuerScope(Scope):
     @cached_property
     def domains(self) -> DomainsResource:
         """Operations on domains."""
+        warnings.warn(
+            "IssuerScope.domains: the live API answers 404 here; use the account's domains",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..resources.domains import DomainsResource
 
         return DomainsResource(self._client, f"{self._base_path}/domains")
@@ -132,6 +155,19 @@ class IssuerScope(Scope):
         from .user_scope import UserScope
 
         return UserScope(self._client, f"{self._base_path}/users", user_id)
+
+    @cached_property
+    def tokens(self) -> IssuerTokensResource:
+        """Operations on tokens."""
+        from ..resources.issuer_tokens import IssuerTokensResource
+
+        return IssuerTokensResource(self._client, f"{self._base_path}/tokens")
+
+    def organization(self, org_id: str) -> OrganizationScope:
+        """The organization with this id."""
+        from .organization_scope import OrganizationScope
+
+        return OrganizationScope(self._client, f"{self._base_path}/organizations", org_id)
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Issuer."""

@@ -9,10 +9,10 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
-    from ..resources.sessions import SessionsResource
     from ..resources.tokens import TokensResource
     from ..resources.trusted_devices import TrustedDevicesResource
-    from ..resources.verifiers import VerifiersResource
+    from ..resources.user_sessions import UserSessionsResource
+    from ..resources.user_verifiers import UserVerifiersResource
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
@@ -28,11 +28,11 @@ class UserScope(Scope):
         self.user_id = user_id
 
     @cached_property
-    def sessions(self) -> SessionsResource:
+    def sessions(self) -> UserSessionsResource:
         """Operations on sessions."""
-        from ..resources.sessions import SessionsResource
+        from ..resources.user_sessions import UserSessionsResource
 
-        return SessionsResource(self._client, f"{self._base_path}/sessions")
+        return UserSessionsResource(self._client, f"{self._base_path}/sessions")
 
     @cached_property
     def tokens(self) -> TokensResource:
@@ -49,11 +49,11 @@ class UserScope(Scope):
         return TrustedDevicesResource(self._client, f"{self._base_path}/trusted-devices")
 
     @cached_property
-    def verifiers(self) -> VerifiersResource:
+    def verifiers(self) -> UserVerifiersResource:
         """Operations on verifiers."""
-        from ..resources.verifiers import VerifiersResource
+        from ..resources.user_verifiers import UserVerifiersResource
 
-        return VerifiersResource(self._client, f"{self._base_path}/verifiers")
+        return UserVerifiersResource(self._client, f"{self._base_path}/verifiers")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get User."""

@@ -10,6 +10,7 @@ from ...http_client import HttpClient
 
 if TYPE_CHECKING:
     from ..resources.deliveries import DeliveriesResource
+    from ..resources.redeliver import RedeliverResource
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
@@ -30,6 +31,13 @@ class WebhookScope(Scope):
         from ..resources.deliveries import DeliveriesResource
 
         return DeliveriesResource(self._client, f"{self._base_path}/deliveries")
+
+    @cached_property
+    def redeliver(self) -> RedeliverResource:
+        """Operations on redeliver."""
+        from ..resources.redeliver import RedeliverResource
+
+        return RedeliverResource(self._client, f"{self._base_path}/redeliver")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Webhook."""
