@@ -39,9 +39,10 @@ class BearerToken:
     may try again.
     """
 
-    __slots__ = ("_on_expired", "_refreshing", "_value", "_waiters", "authorization", "generation")
+    __slots__ = ("_on_expired", "_refreshing", "_scheme", "_value", "_waiters", "authorization", "generation")
 
-    def __init__(self, value: str, on_expired: TokenRefresher | None = None) -> None:
+    def __init__(self, value: str, on_expired: TokenRefresher | None = None, *, scheme: str = "Bearer") -> None:
+        self._scheme = scheme  # "Basic" for an API key pair (never refreshed)
         self._on_expired = on_expired
         self._refreshing: asyncio.Task[str] | None = None
         self._waiters = 0
@@ -67,7 +68,7 @@ class BearerToken:
         # the header value is built once per token, not once per request; ``generation`` names the token
         # without holding the secret (requests compare it to learn whether someone refreshed meanwhile)
         self._value = value
-        self.authorization = f"Bearer {value}"
+        self.authorization = f"{self._scheme} {value}"
         self.generation += 1
 
     async def refresh(self, stale: int, timeout: float | None = None) -> None:

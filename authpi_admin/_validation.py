@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 
@@ -37,17 +38,30 @@ def validate_path_segment(value: str, name: str = "id") -> str:
     raise ValueError(f"Invalid {name}: must not contain control characters, encoded separators or dot segments")
 
 
-def check_credential(api_key: str | None, access_token: str | None) -> str:
-    """The one credential given; ``ConfigurationError`` for none or both (or one that cannot be a header)."""
+def check_credential(api_key: str | tuple[str, str] | None, access_token: str | None) -> tuple[str, str]:
+    """The one credential given, as ``(scheme, value)`` for the ``authorization`` header.
+
+    A string ``api_key`` or an ``access_token`` is sent as ``Bearer`` (0.3.0's form); an ``api_key`` pair
+    ``(key_id, key_secret)`` as ``Basic``, which is how today's API authenticates keys.
+    ``ConfigurationError`` for none, both, or one that cannot be a header; the secret is never shown.
+    """
     if not api_key and not access_token:
         raise ConfigurationError("Either api_key or access_token is required")
     if api_key and access_token:
         raise ConfigurationError("Provide either api_key or access_token, not both")
+    if isinstance(api_key, tuple):
+        key_id, secret = api_key if len(api_key) == 2 else ("", "")
+        if not (isinstance(key_id, str) and isinstance(secret, str) and key_id and secret) or ":" in key_id:
+            raise ConfigurationError("api_key as a pair must be (key_id, key_secret): two non-empty strings")
+        scheme, value = "Basic", base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+        if not (key_id + secret).isascii() or _HEADER_VALUE_CONTROL.search(key_id + secret):
+            raise ConfigurationError("api_key holds a line break, a control or a non-ASCII character")
+        return scheme, value
     token = api_key or access_token
     if not isinstance(token, str):
-        raise ConfigurationError("api_key and access_token must be strings")
+        raise ConfigurationError("api_key must be a string or a (key_id, key_secret) pair, access_token a string")
     check_headers({"authorization": f"Bearer {token}"})
-    return token
+    return "Bearer", token
 
 
 def check_headers(headers: Mapping[str, str] | None) -> None:

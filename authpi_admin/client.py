@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 
+from ._account import ACCOUNT_PLACEHOLDER
 from ._auth import TokenRefresher
+from ._resource import as_object
 from ._validation import check_credential, validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
@@ -23,8 +25,11 @@ DEFAULT_BASE_URL = "https://api.authpi.dev"
 class AuthPIAdmin(AccountRoot):
     """An async client for the AuthPI Core API, scoped to one account.
 
-    Authenticate with an ``api_key``, or with an ``access_token`` plus the ``account_id`` it acts on
-    (optionally with ``on_token_expired`` to refresh it on 401). Account-level resources hang off this
+    Authenticate with an ``api_key``: a ``(key_id, key_secret)`` pair, sent as HTTP Basic as today's API
+    expects, or a string, sent as ``Bearer`` as 0.3.0 did. Or with an ``access_token`` plus the
+    ``account_id`` it acts on (optionally with ``on_token_expired`` to refresh it on 401). Without
+    ``account_id`` the account is found once, on first use, through ``GET /v1/me``; ``account_id="me"``
+    sends 0.3.0's ``/v1/accounts/me/...`` paths. Account-level resources hang off this
     object (``admin.issuers``, ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)``
     scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call :meth:`close`.
 
@@ -35,7 +40,7 @@ class AuthPIAdmin(AccountRoot):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str | tuple[str, str] | None = None,
         access_token: str | None = None,
         on_token_expired: TokenRefresher | None = None,
         account_id: str | None = None,
@@ -49,7 +54,7 @@ class AuthPIAdmin(AccountRoot):
         check_credential(api_key, access_token)
         if access_token and not account_id:
             raise ConfigurationError("account_id is required when using access_token")
-        account = validate_path_segment(account_id, "account_id") if account_id else "me"
+        account = validate_path_segment(account_id, "account_id") if account_id else ACCOUNT_PLACEHOLDER
         self._client = HttpClient(
             base_url,
             api_key=api_key,
@@ -65,7 +70,16 @@ class AuthPIAdmin(AccountRoot):
         self.account_id = account_id
 
     def __repr__(self) -> str:
-        return f"AuthPIAdmin(base_url={self._client.base_url!r}, account={self._base_path.rsplit('/', 1)[1]!r})"
+        account = self._base_path.rsplit("/", 1)[1]
+        shown = repr(account) if account != ACCOUNT_PLACEHOLDER else "<found through /v1/me>"
+        return f"AuthPIAdmin(base_url={self._client.base_url!r}, account={shown})"
+
+    async def whoami(self) -> dict[str, Any]:
+        """Who the credential is (``GET /v1/me``): its type, ids, and the accounts and organizations it reaches.
+
+        Asked anew on every call (not cached); the answer's ``{"data": ...}`` envelope is removed.
+        """
+        return as_object(await self._client.request("GET", "/v1/me"))
 
     @property
     def http(self) -> HttpClient:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
 from ._reading import ApiResponse, BodyTooLarge, error_for, read_body, success_for
@@ -167,7 +168,7 @@ class HttpClient:
         self,
         base_url: str,
         *,
-        api_key: str | None = None,
+        api_key: str | tuple[str, str] | None = None,
         access_token: str | None = None,
         on_token_expired: TokenRefresher | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -176,7 +177,7 @@ class HttpClient:
         retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
-        token = check_credential(api_key, access_token)
+        scheme, token = check_credential(api_key, access_token)
         configured = timeout_config(timeout, setting=True)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
@@ -186,7 +187,8 @@ class HttpClient:
         plain_http = self._base_url.startswith("http://")
         self._http = http_client or httpx.AsyncClient(timeout=configured, trust_env=not plain_http)
         self._closed = False
-        self._token = BearerToken(token, on_token_expired)
+        self._token = BearerToken(token, on_token_expired, scheme=scheme)
+        self._account = AccountResolver(self)
         # Built once, not per request: the headers every request starts from, the timeout object, and
         # parsed URLs of recent paths (httpx's URL parsing is costly).
         self._base_headers = {
@@ -237,6 +239,8 @@ class HttpClient:
         if self.is_closed:
             raise ClosedClientError()
         self._check_event_loop()
+        if ACCOUNT_PLACEHOLDER in path:  # the account was not given: found once through GET /v1/me
+            path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
         prepared = self._prepare(method, path, body, query, headers, timeout)
         retries_done = 0
         refreshed = False

@@ -42,7 +42,7 @@ def waits() -> Waits:
 @pytest.fixture
 async def admin(waits: Waits) -> AsyncIterator[AuthPIAdmin]:
     """A client with an API key; pair it with ``httpx_mock`` to see and answer what it sends."""
-    async with AuthPIAdmin(api_key="key_test", retries=waits.policy()) as client:
+    async with AuthPIAdmin(account_id="me", api_key="key_test", retries=waits.policy()) as client:
         yield client
 
 

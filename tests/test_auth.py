@@ -185,7 +185,7 @@ async def test_no_credential_in_reprs_errors_attributes_or_logs(
 ) -> None:
     httpx_mock.add_response(status_code=503)
     httpx_mock.add_response(status_code=401, json={"error": "unauthorized", "error_description": "bad key"})
-    admin = AuthPIAdmin(api_key=SECRET, retries=waits.policy())
+    admin = AuthPIAdmin(account_id="me", api_key=SECRET, retries=waits.policy())
     with caplog.at_level(logging.DEBUG, logger="authpi_admin"), pytest.raises(AuthenticationError) as caught:
         await admin.issuers.list()
     await admin.close()

@@ -107,19 +107,19 @@ def test_bad_account_id_is_refused() -> None:
 
 async def test_base_url_and_trailing_slash(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url="https://eu.authpi.test/v1/accounts/me/webhooks", json={"data": [], "has_more": False})
-    async with AuthPIAdmin(api_key="k", base_url="https://eu.authpi.test/") as admin:
+    async with AuthPIAdmin(account_id="me", api_key="k", base_url="https://eu.authpi.test/") as admin:
         await admin.webhooks.list()
 
 
 def test_http_is_the_transport() -> None:
-    admin = AuthPIAdmin(api_key="key_secret")
+    admin = AuthPIAdmin(account_id="me", api_key="key_secret")
     assert isinstance(admin.http, HttpClient)
     assert admin.http.base_url == "https://api.authpi.dev"
     assert "key_secret" not in repr(admin)
 
 
 def test_accessors_are_cached_and_scopes_are_new() -> None:
-    admin = AuthPIAdmin(api_key="k")
+    admin = AuthPIAdmin(account_id="me", api_key="k")
     assert admin.issuers is admin.issuers
     first, second = admin.issuer("iss_1"), admin.issuer("iss_1")
     assert isinstance(first, IssuerScope)
@@ -139,7 +139,7 @@ def test_accessors_are_cached_and_scopes_are_new() -> None:
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "a/b", "a\\b", "a?b", "a#b"])
 def test_scopes_validate_their_id_on_construction(bad: str) -> None:
-    admin = AuthPIAdmin(api_key="k")
+    admin = AuthPIAdmin(account_id="me", api_key="k")
     with pytest.raises(ValueError, match=r"^Invalid issuer_id: must not be empty or contain path separators$"):
         admin.issuer(bad)
     with pytest.raises(ValueError, match="Invalid user_id"):
@@ -175,7 +175,7 @@ async def test_resource_ids_are_validated_before_sending(admin: AuthPIAdmin, htt
 
 
 async def test_context_manager_closes(httpx_mock: HTTPXMock) -> None:
-    async with AuthPIAdmin(api_key="k") as admin:
+    async with AuthPIAdmin(account_id="me", api_key="k") as admin:
         pass
     assert admin.http.is_closed
     with pytest.raises(ClosedClientError):
@@ -185,7 +185,7 @@ async def test_context_manager_closes(httpx_mock: HTTPXMock) -> None:
 async def test_manual_close_leaves_an_injected_client_open(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [], "has_more": False})
     async with httpx.AsyncClient() as injected:
-        admin = AuthPIAdmin(api_key="k", http_client=injected)
+        admin = AuthPIAdmin(account_id="me", api_key="k", http_client=injected)
         try:
             await admin.issuers.list()
         finally:

@@ -23,7 +23,7 @@ def server() -> Iterator[EmulatorServer]:
 async def test_1000_concurrent_gets_through_a_bounded_pool(server: EmulatorServer) -> None:
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        admin = AuthPIAdmin(api_key="key_test", base_url=server.base_url, http_client=http)
+        admin = AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url, http_client=http)
         issuer = await admin.issuers.create({"name": "load"})
         users = admin.issuer(issuer["id"]).users
         created = [await users.create({"email": f"load{n}@example.com"}) for n in range(10)]
@@ -44,7 +44,7 @@ async def test_1000_concurrent_gets_through_a_bounded_pool(server: EmulatorServe
 
 
 async def test_default_client_pool_stays_within_httpx_limits(server: EmulatorServer) -> None:
-    async with AuthPIAdmin(api_key="key_test", base_url=server.base_url) as admin:
+    async with AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url) as admin:
         pages = await asyncio.gather(*(admin.issuers.list(limit=1) for _ in range(300)))
         assert len(pages) == 300
         assert len(admin.http._http._transport._pool.connections) <= 100  # type: ignore[attr-defined]
@@ -83,7 +83,7 @@ async def test_responses_are_freed_without_waiting_for_the_garbage_collector() -
     gc.disable()
     try:
         async with httpx.AsyncClient(transport=transport, event_hooks={"response": [record]}) as http:
-            admin = AuthPIAdmin(api_key="k", http_client=http)
+            admin = AuthPIAdmin(account_id="me", api_key="k", http_client=http)
             for _ in range(5):
                 await admin.issuers.list()
             assert len(alive) == 5

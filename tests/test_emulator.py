@@ -256,7 +256,7 @@ async def test_actions_change_state_and_refuse_invalid_transitions(http: httpx.A
     # the same key is reachable at account level
     assert (await http.get(f"{ACCT}/api-keys/{key['id']}")).json()["data"]["status"] == "revoked"
     types = [w.event_type for w in emulator.writes]
-    assert types == ["issuer.created", "api_key.blocked", "api_key.unblocked", "api_key.revoked"]
+    assert types == ["issuer.created", "api-key.blocked", "api-key.unblocked", "api-key.updated"]
 
 
 async def test_domain_lifecycle(http: httpx.AsyncClient) -> None:

@@ -264,7 +264,7 @@ def test_any_answer_to_any_call_is_a_result_or_a_typed_error(status: int, body: 
         content = b"" if status == 204 else json.dumps(body).encode()
         transport = httpx.MockTransport(lambda request: httpx.Response(status, content=content))
         async with httpx.AsyncClient(transport=transport) as http:
-            admin = AuthPIAdmin(api_key="k", http_client=http, retries=False)
+            admin = AuthPIAdmin(account_id="me", api_key="k", http_client=http, retries=False)
             calls = {
                 "events.list": lambda: admin.events.list(),
                 "issuers.list": lambda: admin.issuers.list(),

@@ -39,6 +39,11 @@ def _gzip_of_zeros(mebibytes: int) -> bytes:
     return b"".join([*(packer.compress(zeros) for _ in range(mebibytes)), packer.flush()])
 
 
+def _raw_client(base_url: str) -> AuthPIAdmin:
+    """A client for a scripted server: one attempt, 0.3.0's account path (no /v1/me lookup)."""
+    return AuthPIAdmin(account_id="me", api_key=SECRET, base_url=base_url, retries=False)
+
+
 # ------------------------------------------------------------------------------------- whole-call deadlines
 
 
@@ -47,7 +52,7 @@ async def test_timeout_bounds_the_whole_attempt_not_each_read() -> None:
     headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
     drip = Scripted(200, headers, [bytes([byte]) for byte in body], pause=0.25)  # about 12 s in all
     server = scripted_server([drip])
-    async with server as base_url, AuthPIAdmin(api_key=SECRET, base_url=base_url, retries=False) as admin:
+    async with server as base_url, _raw_client(base_url) as admin:
         started = time.monotonic()
         with pytest.raises(
             RequestTimeoutError,
@@ -85,14 +90,14 @@ async def test_a_hung_token_refresh_is_bounded_by_the_call_timeout_and_not_share
 @pytest.mark.parametrize("status", [200, 201])
 async def test_a_success_body_nested_too_deep_is_malformed(httpx_mock: HTTPXMock, status: int) -> None:
     httpx_mock.add_response(status_code=status, content=b"[" * DEEP + b"]" * DEEP)
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="nested too deeply"):
             await admin.issuers.get("iss_1")
 
 
 async def test_an_error_body_nested_too_deep_keeps_its_status_class(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=500, content=b'{"a": ' * DEEP + b"1" + b"}" * DEEP)
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(InternalServerError) as caught:
             await admin.issuers.create({"name": "x"})
     assert caught.value.raw_body is not None and len(caught.value.raw_body) == 4096
@@ -102,7 +107,7 @@ async def test_a_request_body_nested_too_deep_is_refused_before_sending(httpx_mo
     deep: Any = {}
     for _ in range(DEEP):
         deep = {"a": deep}
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="nested too deeply"):
             await admin.issuers.create({"metadata": deep})
     assert httpx_mock.get_requests() == []
@@ -111,21 +116,21 @@ async def test_a_request_body_nested_too_deep_is_refused_before_sending(httpx_mo
 @pytest.mark.parametrize("body", [b"null", b'{"data": null}'])
 async def test_null_for_an_object_is_malformed(httpx_mock: HTTPXMock, body: bytes) -> None:
     httpx_mock.add_response(content=body, headers={"content-type": "application/json"})
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="something other than a JSON object"):
             await admin.issuers.get("iss_1")
 
 
 async def test_an_empty_body_for_an_object_is_still_an_empty_dict(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=200, content=b"")
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         assert await admin.issuers.get("iss_1") == {}
 
 
 async def test_has_more_with_an_empty_cursor_never_yields_an_item_twice(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [{"id": "a"}, {"id": "b"}], "has_more": True, "next_cursor": ""})
     seen: list[str] = []
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="empty cursor"):
             async for item in admin.issuers.list_all():
                 seen.append(item["id"])
@@ -142,7 +147,7 @@ async def test_a_cursor_cycle_is_caught_before_any_page_is_fetched_twice(httpx_m
 
     httpx_mock.add_callback(page, is_reusable=True)
     seen: list[Any] = []
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="repeated a pagination cursor"):
             async for item in admin.issuers.list_all():
                 seen.append(item["id"])
@@ -156,7 +161,7 @@ async def test_a_gzip_bomb_of_an_error_reads_a_bounded_amount_and_keeps_the_clas
     bomb = _gzip_of_zeros(256)  # about 250 KB on the wire, 256 MiB inflated
     headers = [("content-encoding", "gzip"), ("content-length", str(len(bomb)))]
     server = scripted_server([Scripted(503, headers, [bomb])])
-    async with server as base_url, AuthPIAdmin(api_key=SECRET, base_url=base_url, retries=False) as admin:
+    async with server as base_url, _raw_client(base_url) as admin:
         tracemalloc.start()
         try:
             with pytest.raises(ServiceUnavailableError) as caught:
@@ -172,7 +177,7 @@ async def test_a_success_body_past_the_limit_is_malformed_not_a_memory_error() -
     bomb = _gzip_of_zeros(80)  # past the 64 MiB a success body may inflate to
     headers = [("content-encoding", "gzip"), ("content-length", str(len(bomb)))]
     server = scripted_server([Scripted(200, headers, [bomb])])
-    async with server as base_url, AuthPIAdmin(api_key=SECRET, base_url=base_url, retries=False) as admin:
+    async with server as base_url, _raw_client(base_url) as admin:
         with pytest.raises(MalformedResponseError, match="more than 64 MiB"):
             await admin.issuers.list()
 
@@ -202,7 +207,7 @@ async def test_a_refreshed_token_that_cannot_be_a_header_is_an_authentication_er
     "bad", ["..;", ".;", "..;x=1", ";x", "%00", "a%0d%0ab", "%1F", "%7f", "x%0A", "..;jsessionid=1"]
 )
 async def test_ids_that_servers_normalise_are_refused(httpx_mock: HTTPXMock, bad: str) -> None:
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="Invalid resource_id"):
             await admin.issuer("iss_1").users.delete(bad)
         with pytest.raises(ValueError, match="Invalid issuer_id"):
@@ -212,7 +217,7 @@ async def test_ids_that_servers_normalise_are_refused(httpx_mock: HTTPXMock, bad
 
 async def test_ids_with_a_semicolon_elsewhere_are_still_allowed(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=204)
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         await admin.issuer("iss_1").users.delete("usr;1")
     request = httpx_mock.get_request()
     assert request is not None and request.url.raw_path.endswith(b"/users/usr;1")
@@ -220,7 +225,7 @@ async def test_ids_with_a_semicolon_elsewhere_are_still_allowed(httpx_mock: HTTP
 
 async def test_the_cause_of_a_network_error_does_not_carry_the_credential(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
-    async with AuthPIAdmin(api_key=SECRET, retries=False) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET, retries=False) as admin:
         with pytest.raises(NetworkError) as caught:
             await admin.issuers.list()
     cause = caught.value.__cause__
@@ -240,7 +245,7 @@ async def test_plain_http_never_goes_through_an_environment_proxy(monkeypatch: p
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     with EmulatorServer() as server:
-        async with AuthPIAdmin(api_key="key_test", base_url=server.base_url) as admin:
+        async with AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url) as admin:
             assert (await admin.issuers.list()).data == []
 
 
@@ -253,7 +258,7 @@ async def test_a_cycle_longer_than_the_window_still_ends(httpx_mock: HTTPXMock) 
 
     httpx_mock.add_callback(page, is_reusable=True)
     fetched = 0
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="repeated a pagination cursor"):
             async for _ in admin.issuers.list_all():
                 fetched += 1

@@ -24,7 +24,7 @@ def test_ids_with_controls_or_encoded_separators_are_refused(bad: str) -> None:
 
 
 async def test_bad_ids_send_nothing(httpx_mock: HTTPXMock) -> None:
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         for bad in ("%2e%2e", "x\r\nHost: evil"):
             with pytest.raises(ValueError):
                 await admin.issuer("iss_1").users.get(bad)
@@ -51,7 +51,7 @@ async def test_bad_headers_are_refused_before_sending(
     client = make()
     with pytest.raises(error):
         await client.request("GET", "/v1/x", headers=headers)
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(error):
             await admin.issuers.list(headers=headers)
     assert httpx_mock.get_requests() == []
@@ -59,7 +59,7 @@ async def test_bad_headers_are_refused_before_sending(
 
 
 async def test_if_match_and_idempotency_key_values_are_checked(httpx_mock: HTTPXMock) -> None:
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="if-match"):
             await admin.issuers.update("iss_1", {}, if_match='"v1"\r\nX-Evil: 1')
         with pytest.raises(ValueError, match="idempotency-key"):
@@ -69,7 +69,7 @@ async def test_if_match_and_idempotency_key_values_are_checked(httpx_mock: HTTPX
 
 @pytest.mark.parametrize("timeout", [float("inf"), -0.5, 0])
 async def test_bad_per_call_timeouts(httpx_mock: HTTPXMock, timeout: float) -> None:
-    async with AuthPIAdmin(api_key=SECRET) as admin:
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="timeout"):
             await admin.issuers.list(timeout=timeout)
     assert httpx_mock.get_requests() == []

@@ -63,7 +63,7 @@ async def test_owned_client_is_closed() -> None:
 
 def test_a_client_reused_on_a_second_event_loop_says_to_create_one_per_loop(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [], "has_more": False}, is_reusable=True)
-    admin = AuthPIAdmin(api_key=SECRET)
+    admin = AuthPIAdmin(account_id="me", api_key=SECRET)
     assert run_isolated(admin.issuers.list()).data == []
     with pytest.raises(ConfigurationError, match="Create one AuthPIAdmin per event loop"):
         run_isolated(admin.issuers.list())

@@ -108,7 +108,7 @@ from authpi_admin import AuthPIAdmin
 async def main():
     answer = lambda request: httpx.Response(200, json={"data": [], "has_more": False})
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-        async with AuthPIAdmin(api_key="k", http_client=http) as admin:
+        async with AuthPIAdmin(account_id="me", api_key="k", http_client=http) as admin:
             await admin.issuers.list()
             assert seen == [], seen  # a call that returns dicts needs no models
             await admin.webhooks.list()

@@ -88,7 +88,7 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
         kwargs["idempotency_key"] = "idem-1"
     kwargs.update(query)
 
-    async with AuthPIAdmin(api_key="key_test") as admin:
+    async with AuthPIAdmin(account_id="me", api_key="key_test") as admin:
         result = await getattr(reach(op.mount, admin), op.method)(*args, **kwargs)
 
     request = httpx_mock.get_request()
@@ -141,7 +141,7 @@ async def test_list_all_walks_every_page(op: Operation, httpx_mock: HTTPXMock) -
     for page in pages:
         httpx_mock.add_response(json=page)
 
-    async with AuthPIAdmin(api_key="key_test") as admin:
+    async with AuthPIAdmin(account_id="me", api_key="key_test") as admin:
         resource = reach(op.mount, admin)
         iterate = getattr(resource, "list_all" if op.method == "list" else f"{op.method}_all")
         items = [x async for x in iterate(**filters, headers={"X-Trace": "t"}, timeout=4.0)]

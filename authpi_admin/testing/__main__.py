@@ -15,8 +15,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the emulator over HTTP until interrupted")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default: 8787)")
-    serve.add_argument("--api-key", default="key_test", help="the API key the emulator accepts (default: key_test)")
+    serve.add_argument(
+        "--api-key",
+        default="key_test",
+        help="the API key it accepts: ID:SECRET for a key pair (HTTP Basic), else a bearer key (default: key_test)",
+    )
     serve.add_argument("--account-id", default="acc_test", help="the account the key belongs to (default: acc_test)")
+    serve.add_argument("--strict", action="store_true", help="refuse what today's API refuses (see Emulator)")
     return parser
 
 
@@ -31,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from .app import Emulator
     from .server import EmulatorServer
 
-    emulator = Emulator(api_keys=[args.api_key], account_id=args.account_id)
+    emulator = Emulator(api_keys=[args.api_key], account_id=args.account_id, strict=args.strict)
     try:
         server = EmulatorServer(emulator, host=args.host, port=args.port)
     except OSError as error:  # a busy port, an address this machine does not have, no permission

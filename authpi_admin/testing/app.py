@@ -12,6 +12,7 @@ idempotency, validation, errors), :mod:`.handlers` (what each operation does to 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -40,8 +41,14 @@ _PARAM_OF = {collection: param for param, collection in PARENT_KIND.items()}
 class Emulator:
     """A stateful, in-memory AuthPI Core API. Call it as an ASGI app, or use :meth:`client`.
 
-    ``api_keys`` are accepted as credentials for ``account_id``; :meth:`issue_token` makes bearer tokens
-    that can expire. ``seed`` makes generated ids repeatable; ``clock`` gives the time (epoch seconds).
+    ``api_keys`` are accepted as credentials for ``account_id``: ``"key_id:secret"`` is a key pair that
+    authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form).
+    :meth:`issue_token` makes bearer tokens that can expire. ``seed`` makes generated ids repeatable;
+    ``clock`` gives the time (epoch seconds).
+
+    ``strict=True`` refuses what today's API refuses: API keys sent as bearer tokens, the ``me`` alias in
+    account paths, the issuer-level groups, invitations, members and domains (404), and bodies without
+    today's required fields (422 naming them). The default accepts 0.3.0's code as well.
     """
 
     def __init__(
@@ -51,9 +58,10 @@ class Emulator:
         account_id: str = "acc_test",
         seed: int = 0,
         clock: Callable[[], float] = time.time,
+        strict: bool = False,
     ) -> None:
         self.document = load_document()
-        self.state = EmulatorState(account_id, Store(seed), Faults(seed), clock)
+        self.state = EmulatorState(account_id, Store(seed), Faults(seed), clock, strict)
         self.handlers = Handlers(self.state)
         self._token_counter = 0
         self.api_keys = list(api_keys)
@@ -109,8 +117,15 @@ class Emulator:
         """Accept ``token`` as an API key (no expiry) or access token (with ``expires_in`` seconds)."""
         kind = "api_key" if expires_in is None else "access_token"
         expires_at = None if expires_in is None else self.clock() + expires_in
+        key_id, colon, _ = token.partition(":")
+        if colon and kind == "api_key":  # a key pair: sent as HTTP Basic
+            header = "basic " + base64.b64encode(token.encode()).decode()
+            credential = Credential(account_id or self.account_id, kind, None, key_id)
+        else:
+            header = f"bearer {token}"
+            credential = Credential(account_id or self.account_id, kind, expires_at)
         with self.state.lock:
-            self.state.credentials[token] = Credential(account_id or self.account_id, kind, expires_at)
+            self.state.credentials[header] = credential
         return token
 
     def issue_token(self, account_id: str | None = None, *, expires_in: float = 3600.0) -> str:
@@ -123,7 +138,7 @@ class Emulator:
     def expire_token(self, token: str) -> None:
         """Make a token answer 401 ``token_expired`` from now on."""
         with self.state.lock:
-            self.state.credentials[token].expires_at = self.clock() - 1
+            self.state.credentials[f"bearer {token}"].expires_at = self.clock() - 1
 
     def seed(self, collection_path: str, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Store an object directly, with no validation and no event: for set-up of tests.
@@ -169,7 +184,9 @@ class Emulator:
         from ..client import AuthPIAdmin
 
         if "access_token" not in options:
-            options["api_key"] = api_key or self.api_keys[0]
+            key = api_key or self.api_keys[0]
+            key_id, colon, secret = key.partition(":")
+            options["api_key"] = (key_id, secret) if colon else key
         http = httpx.AsyncClient(transport=self.transport(), base_url=IN_PROCESS_URL)
         return AuthPIAdmin(base_url=IN_PROCESS_URL, http_client=http, **options)
 

@@ -44,7 +44,7 @@ def _token(store: Store, data: dict[str, Any], now: float, principal: str) -> No
 
 
 def _issuer(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
-    for name, value in {
+    derived: dict[str, Any] = {
         "description": None,
         "available_scopes": [],
         "settings": {},
@@ -56,7 +56,8 @@ def _issuer(store: Store, data: dict[str, Any], now: float, principal: str) -> N
         "available_scope_count": 0,
         "branding_configured": False,
         "readiness": "incomplete",
-    }.items():
+    }
+    for name, value in derived.items():
         data.setdefault(name, value)
 
 

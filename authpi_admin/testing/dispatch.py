@@ -136,6 +136,25 @@ class Dispatcher:
 
         return endpoint
 
+    async def me(self, request: Request) -> Response:
+        """``GET /v1/me``: who the credential is, and the one account it acts on."""
+        try:
+            with self.state.lock:
+                credential = self._authenticate(request)
+                self.state.request_count += 1
+        except Problem as problem:
+            return self.problem_response(problem)
+        account = credential.account
+        identity = {
+            "type": "api_key" if credential.kind == "api_key" else "user",
+            "key_id": credential.key_id,
+            "user_id": None,
+            "issuer_id": None,
+            "accounts": [{"account_id": account, "org_id": f"org_{account}", "scopes": ["*:**"]}],
+            "organizations": [],
+        }
+        return JSONResponse({"data": identity})
+
     async def http_exception(self, request: Request, exc: HTTPException) -> Response:
         error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         description = "No such endpoint" if exc.status_code == 404 else str(exc.detail)
@@ -160,6 +179,8 @@ class Dispatcher:
     def _respond(self, spec: RouteSpec, request: Request, credential: Credential, body: bytes) -> Response:
         self.state.request_count += 1
         try:
+            if spec.deprecated and self.state.strict:
+                raise Problem(404, "not_found", "No such endpoint")  # the issuer-level routes 1.x removed
             params = dict(request.path_params)
             account = self._account(params.get("account_id"), credential)
             key = request.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
@@ -203,14 +224,18 @@ class Dispatcher:
     def _authenticate(self, request: Request) -> Credential:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        credential = self.state.credentials.get(token) if scheme.lower() == "bearer" else None
-        if credential is None:
+        scheme = scheme.lower()
+        credential = self.state.credentials.get(f"{scheme} {token}") if scheme in ("bearer", "basic") else None
+        if credential is None or (self.state.strict and scheme == "bearer" and credential.kind == "api_key"):
+            # today's API takes API keys as HTTP Basic only: strict mode refuses 0.3.0's bearer form
             raise Problem(401, "unauthorized", "Missing or invalid credentials")
         if credential.expires_at is not None and credential.expires_at <= self.state.clock():
             raise Problem(401, "token_expired", "The access token has expired")
         return credential
 
     def _account(self, requested: str | None, credential: Credential) -> str:
+        if requested == "me" and self.state.strict:
+            raise Problem(404, "not_found", "No account me (today's API has no 'me' alias)")
         if requested in (None, "me", credential.account):
             return credential.account
         # another tenant's account answers exactly like one that does not exist: a key cannot probe ids
@@ -255,6 +280,13 @@ class Dispatcher:
             errors = field_errors(self.document, spec.body_schema, payload)
         except RecursionError:
             raise Problem(400, "invalid_request", "The body is nested too deeply") from None
+        if self.state.strict:
+            required = self.document.resolve(spec.body_schema).get("x-strict-required", [])
+            errors += [
+                {"field": name, "code": "required", "message": "is required"}
+                for name in required
+                if name not in payload
+            ]
         if errors:
             raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
         return payload
@@ -266,8 +298,11 @@ def build_app(state: EmulatorState, handlers: Handlers, document: ApiDocument) -
     routes = route_table(document)
     return Starlette(
         routes=[
-            Route(path, dispatcher.endpoint(specs), methods=list(specs))
-            for path, specs in sorted(routes.items(), key=lambda item: route_order(item[0]))
+            Route("/v1/me", dispatcher.me, methods=["GET"]),
+            *(
+                Route(path, dispatcher.endpoint(specs), methods=list(specs))
+                for path, specs in sorted(routes.items(), key=lambda item: route_order(item[0]))
+            ),
         ],
         exception_handlers={HTTPException: dispatcher.http_exception},  # type: ignore[dict-item]
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from .actions import ACTIONS, ActionContext
 from .defaults import complete
-from .events import record_event
+from .events import event_type, record_event
 from .listing import page_of
 from .routes import RouteSpec
 from .state import EmulatorState, WriteLog
@@ -186,6 +186,8 @@ class Handlers:
 
     def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
         act = ACTIONS.get((spec.class_name, spec.method))
+        outcome: Record | dict[str, Any]
+        event: str | None
         if act is None:  # no state change the emulator models: accepted, and a write is recorded as one
             outcome, event = {"id": record.key, "accepted": True}, (None if call.method == "GET" else "updated")
         else:
@@ -216,13 +218,13 @@ class Handlers:
 
     def _written(self, call: Call, record: Record, change: str) -> None:
         """Log a write and record its event (``change`` is a verb like ``created``, or a full type)."""
-        event_type = change if "." in change else f"{KINDS[record.kind].singular}.{change}"
-        self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, event_type))
+        name = event_type(record.kind, change)
+        self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, name))
         record_event(
             self.store,
             call.account,
             record,
-            event_type,
+            name,
             source=call.path,
             auth_kind=call.auth_kind,
             now=self.state.clock(),

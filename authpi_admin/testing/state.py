@@ -20,6 +20,7 @@ class Credential:
     account: str
     kind: str  # "api_key" or "access_token"
     expires_at: float | None = None
+    key_id: str | None = None  # for an API key pair (sent as HTTP Basic): its id
 
 
 @dataclass
@@ -50,6 +51,7 @@ class EmulatorState:
     store: Store
     faults: Faults
     clock: Callable[[], float] = time.time
+    strict: bool = False  # refuse what today's API refuses (see Emulator)
     credentials: dict[str, Credential] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
     writes: list[WriteLog] = field(default_factory=list)
