@@ -64,7 +64,7 @@ KINDS: dict[str, Kind] = {
             data_parents=("issuer_id",),
         ),
         Kind("events", "event", "evt"),
-        Kind("issuers", "issuer", "i"),  # today's issuer ids look like i_...
+        Kind("issuers", "issuer", "i", defaults={"status": "active"}),  # today's issuer ids look like i_...
         Kind("notes", "note", "note", defaults={"pinned": False}),
         Kind("tokens", "personal_token", "pat", defaults={"status": "active", "type": "personal", "restrictions": {}}),
         Kind("webhooks", "webhook", "wh", defaults={"status": "active", "description": ""}),
