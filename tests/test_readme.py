@@ -30,11 +30,12 @@ BLOCKS = [
 
 
 def readme_emulator() -> Emulator:
-    emulator = Emulator(api_keys=["key_xxx", "key_test"], account_id="acc_xxx")
+    emulator = Emulator(api_keys=["key_xxx", "key_xxx:sec_xxx", "key_test"], account_id="acc_xxx")
     emulator.add_credential("tok_xxx", "acc_xxx", expires_in=3600)
     emulator.seed("/v1/accounts/me/issuers", {"id": "iss_xxx", "name": "README issuer"})
     emulator.seed("/v1/accounts/me/issuers/iss_xxx/users", {"id": "usr_xxx", "email": "bob@example.com"})
     emulator.add_session("iss_xxx", "usr_xxx", id="ses_xxx")
+    emulator.seed("/v1/accounts/me/issuers/iss_xxx/organizations", {"id": "org_xxx", "name": "README org"})
     emulator.seed(
         "/v1/accounts/me/webhooks",
         {"id": "wh_xxx", "name": "hook", "url": "https://hooks.example.com", "auth": {"type": "none"}, "events": []},
@@ -110,9 +111,9 @@ async def test_every_readme_example_runs(emulator: Emulator, capsys: pytest.Capt
                 del namespace[name]
     printed = capsys.readouterr().out
     assert "'name': 'README issuer'" in printed  # page.data of the quick start
-    assert "'email': 'alice@example.com'" in printed  # list_all printed the created user
+    assert "'username': 'alice@example.com'" in printed  # list_all printed the created user
     user = emulator.get("/v1/accounts/me/issuers/iss_xxx/users/usr_xxx")
     assert user is not None
-    assert user["display_name"] == "Bob"  # the ETag-guarded update
+    assert user["profile"] == {"display_name": "Bob"}  # the ETag-guarded update
     created = {write.event_type for write in emulator.writes}
     assert {"user.created", "webhook.created", "agent.created", "user.updated"} <= created

@@ -16,18 +16,24 @@ async def test_the_sdk_works_over_an_injected_transport() -> None:
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
+        if request.url.path == "/v1/me":
+            accounts = [{"account_id": "acc_1", "org_id": "org_1", "scopes": ["*:**"]}]
+            return httpx.Response(200, json={"data": {"type": "api_key", "accounts": accounts, "organizations": []}})
         if request.url.path.endswith("/missing"):
             return httpx.Response(404, json={"error": "not_found", "error_description": "No such user"})
         return httpx.Response(200, json={"data": [{"id": "iss_1"}], "has_more": False})
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    async with http, AuthPIAdmin(api_key="key_1", http_client=http) as admin:
+    async with http, AuthPIAdmin(api_key=("key_1", "sec_1"), http_client=http) as admin:
         page = await admin.issuers.list(limit=5)
         with pytest.raises(NotFoundError, match=r"^No such user \[HTTP 404; not_found\]$"):
             await admin.issuer("iss_1").users.get("missing")
     assert page.data == [{"id": "iss_1"}]
-    assert str(seen[0].url) == "https://api.authpi.dev/v1/accounts/me/issuers?limit=5"
-    assert seen[0].headers["authorization"] == "Bearer key_1"
+    assert [str(r.url) for r in seen[:2]] == [
+        "https://api.authpi.dev/v1/me",
+        "https://api.authpi.dev/v1/accounts/acc_1/issuers?limit=5",
+    ]
+    assert seen[1].headers["authorization"] == "Basic a2V5XzE6c2VjXzE="
 
 
 def test_the_emulator_names_the_extra() -> None:
