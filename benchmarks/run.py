@@ -92,7 +92,7 @@ async def _per_call(rounds: int, calls: int) -> list[Row]:
     transport = httpx.MockTransport(_handler)
     raw = httpx.AsyncClient(transport=transport)
     sdk_http = httpx.AsyncClient(transport=transport)
-    admin = AuthPIAdmin(api_key=KEY, http_client=sdk_http)
+    admin = AuthPIAdmin(account_id="me", api_key=KEY, http_client=sdk_http)
     users = admin.issuer("iss_1").users
     headers = {"authorization": f"Bearer {KEY}", "accept": "application/json", "user-agent": build_user_agent()}
     write_headers = {**headers, "content-type": "application/json"}
@@ -216,7 +216,7 @@ async def _measure_throughput(base_url: str, requests: int, concurrency: int, ro
         httpx.AsyncClient(timeout=30, limits=limits) as sdk_http,
         httpx.AsyncClient(timeout=30, limits=limits) as raw,
     ):
-        admin = AuthPIAdmin(api_key=KEY, base_url=base_url, http_client=sdk_http)
+        admin = AuthPIAdmin(account_id="me", api_key=KEY, base_url=base_url, http_client=sdk_http)
         issuer = await admin.issuers.create({"name": "bench"})
         user = await admin.issuer(issuer["id"]).users.create({"email": "bench@example.com"})
         users = admin.issuer(issuer["id"]).users
@@ -320,7 +320,7 @@ def _paged_transport(total: int, page_size: int) -> httpx.MockTransport:
 
 async def _walk(total: int, page_size: int) -> int:
     async with httpx.AsyncClient(transport=_paged_transport(total, page_size)) as http:
-        admin = AuthPIAdmin(api_key=KEY, http_client=http)
+        admin = AuthPIAdmin(account_id="me", api_key=KEY, http_client=http)
         count = 0
         async for _ in admin.issuer("iss_1").users.list_all(limit=page_size):
             count += 1
