@@ -7,6 +7,7 @@ async with AuthPIAdmin(api_key="key_...") as admin:
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from ._logging import configure_from_environment
 from ._version import SDK_VERSION
 from .client import AuthPIAdmin
 from .errors import *  # noqa: F403 - every name of errors.__all__ is the package's too (below)
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from .generated.models import WebhookEventType
 
 __version__ = SDK_VERSION
+
+configure_from_environment()
 
 __all__ = [
     "AgentScope",

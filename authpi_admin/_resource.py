@@ -13,7 +13,7 @@ import re
 import reprlib
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from ._validation import validate_path_segment
 from .errors import MalformedResponseError
@@ -279,6 +279,8 @@ class _Node:
         body: Any = None,
     ) -> R:
         """Send the call ``endpoint`` describes and return its answer in the endpoint's shape."""
+        if hasattr(body, "model_dump"):  # a pydantic model: sent as its JSON form, fields set only
+            body = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
         if body is not None and not isinstance(body, Mapping):
             # every request body the API documents is a JSON object
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
@@ -292,7 +294,13 @@ class _Node:
             headers=options.request_headers(),
             timeout=options.timeout,
         )
-        return endpoint.shape(response)
+        answer = endpoint.shape(response)
+        if isinstance(answer, Page):  # a list call: the page can fetch the one after it
+            listing = cast("Endpoint[Page[Any]]", endpoint)
+            answer._continue_with(
+                lambda cursor: self._call(listing, ids, options, query={**(query or {}), "cursor": cursor})
+            )
+        return answer
 
     def _iterate(
         self, endpoint: Endpoint[Page[T]], query: Mapping[str, Any], options: RequestOptions

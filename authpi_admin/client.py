@@ -15,7 +15,7 @@ from ._validation import check_credential, validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
 from .http_client import DEFAULT_TIMEOUT, HttpClient
-from .retries import RetryConfig
+from .retries import RetryConfig, RetryPolicy
 
 __all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
 
@@ -34,7 +34,9 @@ class AuthPIAdmin(AccountRoot):
     scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call :meth:`close`.
 
     ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with
-    ``allow_insecure_http=True``).
+    ``allow_insecure_http=True``). A write that carries an ``idempotency_key`` is retried like a read (the
+    API replays it rather than applying it twice); ``idempotency_keys=True`` gives every write without one
+    a fresh key, so all writes retry safely.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class AuthPIAdmin(AccountRoot):
         default_headers: Mapping[str, str] | None = None,
         retries: bool | Mapping[str, Any] | RetryConfig | None = True,
         allow_insecure_http: bool = False,
+        idempotency_keys: bool = False,
     ) -> None:
         check_credential(api_key, access_token)
         if access_token and not account_id:
@@ -65,6 +68,7 @@ class AuthPIAdmin(AccountRoot):
             default_headers=default_headers,
             retries=retries,
             allow_insecure_http=allow_insecure_http,
+            idempotency_keys=idempotency_keys,
         )
         self._base_path = f"/v1/accounts/{account}"
         self.account_id = account_id
@@ -73,6 +77,28 @@ class AuthPIAdmin(AccountRoot):
         account = self._base_path.rsplit("/", 1)[1]
         shown = repr(account) if account != ACCOUNT_PLACEHOLDER else "<found through /v1/me>"
         return f"AuthPIAdmin(base_url={self._client.base_url!r}, account={shown})"
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AuthPIAdmin:
+        """A client for one block of calls with other settings, sharing this one's connection pool,
+        credential (and its refreshes) and account::
+
+            patient = admin.with_options(timeout=120, retries={"limit": 8})
+            await patient.issuers.list()
+
+        ``timeout`` and ``retries`` replace this client's (None keeps them); ``headers`` are added to
+        its default headers. Closing the sibling does not close the shared connections.
+        """
+        sibling = object.__new__(type(self))
+        sibling._client = self._client.with_options(timeout=timeout, retries=retries, headers=headers)
+        sibling._base_path = self._base_path
+        sibling.account_id = self.account_id
+        return sibling
 
     async def whoami(self) -> dict[str, Any]:
         """Who the credential is (``GET /v1/me``): its type, ids, and the accounts and organizations it reaches.

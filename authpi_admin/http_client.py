@@ -6,6 +6,7 @@ Resource classes describe a call (method, path, query, body, headers) and hand i
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -55,6 +56,8 @@ RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
 
 logger = logging.getLogger("authpi_admin")
 
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 # How many parsed request URLs a client keeps (then it starts over).
 _URL_CACHE_SIZE = 256
 
@@ -76,6 +79,7 @@ class _Prepared:
     url: httpx.URL
     headers: dict[str, str] | None  # content-type and the caller's headers, on top of the client's
     content: bytes | None
+    idempotent: bool  # a write with an Idempotency-Key: retried like a read
     timeout: httpx.Timeout | None  # None: the injected httpx client's own timeout
 
 
@@ -176,11 +180,13 @@ class HttpClient:
         default_headers: Mapping[str, str] | None = None,
         retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
         allow_insecure_http: bool = False,
+        idempotency_keys: bool = False,
     ) -> None:
         scheme, token = check_credential(api_key, access_token)
         configured = timeout_config(timeout, setting=True)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
+        self._idempotency_keys = idempotency_keys
         self._owns_http_client = http_client is None
         # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
@@ -214,6 +220,28 @@ class HttpClient:
     def is_closed(self) -> bool:
         """True once :meth:`close` was called (or the injected httpx client was closed)."""
         return self._closed or self._http.is_closed
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpClient:
+        """A sibling that shares this client's connections, credential and account, with other settings.
+
+        ``timeout`` and ``retries`` replace this client's (None keeps them); ``headers`` are added to its
+        default headers. Closing the sibling leaves the shared connections open.
+        """
+        sibling = copy.copy(self)
+        sibling._owns_http_client = False
+        if timeout is not None:
+            sibling._timeout_config = timeout_config(timeout, setting=True)
+        if retries is not None:
+            sibling._retry = RetryPolicy.from_option(retries)
+        if headers:
+            sibling._base_headers = {**self._base_headers, **_allowed_headers(headers)}
+        return sibling
 
     async def close(self) -> None:
         """Stop taking requests; close the httpx client if this object created it."""
@@ -257,7 +285,11 @@ class HttpClient:
                     continue
             policy = self._retry
             answered = outcome.response if isinstance(outcome, _Answer) else outcome
-            wait = policy.delay(prepared.method, retries_done, answered) if policy is not None else None
+            wait = (
+                policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
+                if policy is not None
+                else None
+            )
             if policy is None or wait is None:
                 raise _failure(outcome)
             await policy.sleep(wait)
@@ -298,8 +330,15 @@ class HttpClient:
             extra = {"content-type": "application/json"}
         if headers:
             extra = {**extra, **_allowed_headers(headers)} if extra else _allowed_headers(headers)
+        method = method.upper()
+        write = method in _WRITES
+        if write and self._idempotency_keys and not (extra and "idempotency-key" in extra):
+            import uuid  # only for clients that ask for keys
+
+            extra = {**(extra or {}), "idempotency-key": str(uuid.uuid4())}  # one key for every attempt
+        idempotent = write and extra is not None and "idempotency-key" in extra
         call_timeout = self._timeout_config if timeout is None else timeout_config(timeout)
-        return _Prepared(method.upper(), path, url, extra, content, call_timeout)
+        return _Prepared(method, path, url, extra, content, idempotent, call_timeout)
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         """The client's headers, the current token's ``authorization``, then the request's own.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -16,11 +16,37 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list: its items, whether more follow, and the cursor that fetches them."""
+    """One page of a list: its items, whether more follow, and the cursor that fetches them.
+
+    ``for item in page`` walks its items. A page that came from a list call also knows how to fetch the
+    next one: ``await page.next_page()`` (None after the last page). Equality compares the three fields.
+    """
 
     data: list[T] = field()
     has_more: bool = field()
     next_cursor: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    async def next_page(self) -> Page[T] | None:
+        """The page after this one, fetched with the same call and filters; None when this is the last.
+
+        ``RuntimeError`` for a page built by hand (it knows no call to repeat).
+        """
+        if not self.has_more or not self.next_cursor:
+            return None
+        fetch: Callable[[str], Awaitable[Page[T]]] | None = getattr(self, "_fetch_after", None)
+        if fetch is None:
+            raise RuntimeError("This page was not returned by a list call, so it cannot fetch the next one")
+        return await fetch(self.next_cursor)
+
+    def _continue_with(self, fetch: Callable[[str], Awaitable[Page[T]]]) -> None:
+        # kept off the dataclass fields, so the three fields, equality and repr stay 0.3.0's
+        object.__setattr__(self, "_fetch_after", fetch)
 
 
 async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:

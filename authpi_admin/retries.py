@@ -123,15 +123,23 @@ class RetryPolicy:
     def __repr__(self) -> str:
         return f"RetryPolicy({self.config!r})"
 
-    def delay(self, method: str, retries_done: int, outcome: httpx.Response | httpx.HTTPError) -> float | None:
+    def delay(
+        self,
+        method: str,
+        retries_done: int,
+        outcome: httpx.Response | httpx.HTTPError,
+        *,
+        idempotent: bool = False,
+    ) -> float | None:
         """Seconds to wait before sending again, or None to give up and raise.
 
-        Only reads are retried, only ``limit`` times, and only after a transport failure that may not
-        have reached the server or a status in 429/502/503/504. A ``Retry-After`` longer than
-        ``max_delay`` gives up at once: the caller decides whether to wait that long.
+        Reads are retried, and writes that carry an ``Idempotency-Key`` (``idempotent``: the API replays
+        such a write instead of applying it twice); others never. Only ``limit`` times, and only after a
+        transport failure or a status in 429/502/503/504. A ``Retry-After`` longer than ``max_delay``
+        gives up at once: the caller decides whether to wait that long.
         """
         config = self.config
-        if method not in RETRYABLE_METHODS or retries_done >= config.limit:
+        if not (idempotent or method in RETRYABLE_METHODS) or retries_done >= config.limit:
             return None
         if isinstance(outcome, httpx.HTTPError):
             return self._backoff(retries_done) if isinstance(outcome, RETRYABLE_TRANSPORT_ERRORS) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ KEYWORD_DECLARATIONS = {
 }
 METHOD_RANK = {"list": 0, "list_all": 1, "create": 2, "get": 3, "update": 4, "delete": 5}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+BODY = "Mapping[str, Any] | BaseModel"
 
 
 def snake(name: str) -> str:
@@ -54,6 +56,8 @@ class Method:
     model: str | None
     summary: str
     keyword_query: list[tuple[str, str]] = field(default_factory=list)  # filters added after 0.3.0
+    described: dict[str, str] = field(default_factory=dict)  # parameter -> the document's description
+    body_type: str | None = None  # the authpi_admin.types name of the body, where there is one
 
     pages_of: str | None = None  # for an X_all iterator, the paged method X it walks
 
@@ -91,6 +95,11 @@ def annotation(schema: dict[str, Any]) -> str:
 def method_of(op: Any) -> Method:
     keywords = [HEADER_KEYWORDS[p.name] for p in op.in_("header")] + ["timeout", "headers"]
     query = op.in_("query")
+    described = {p.name: p.description for p in query if p.description}
+    described |= {HEADER_KEYWORDS[p.name]: p.description for p in op.in_("header") if p.description}
+    ref = str((op.body_schema or {}).get("$ref", "")).rsplit("/", 1)[-1]
+    schema = op.spec_schemas.get(ref, {}) if ref else {}
+    body_type = schema.get("x-sdk-typeddict", ref) if ref and schema.get("x-sdk-model") is False else None
     return Method(
         name=op.method,
         verb=op.verb,
@@ -100,6 +109,8 @@ def method_of(op: Any) -> Method:
         query=[(p.name, annotation(p.schema)) for p in query if not p.keyword_only],
         keywords=keywords,
         keyword_query=[(p.name, annotation(p.schema)) for p in query if p.keyword_only],
+        described=described,
+        body_type=body_type,
         kind=op.returns.kind,
         model=op.returns.model,
         summary=op.summary,
@@ -172,7 +183,8 @@ def returns_of(method: Method) -> str:
 def signature(method: Method) -> str:
     positional = [f"{name}: str" for name in method.ids]
     if method.body is not None:
-        positional.append("body: dict[str, Any]" if method.body else "body: dict[str, Any] | None = None")
+        # any mapping (a TypedDict of authpi_admin.types too) or a pydantic model: wider than 0.3.0's dict
+        positional.append(f"body: {BODY}" if method.body else f"body: {BODY} | None = None")
     positional += [f"{name}: {kind} | None = None" for name, kind in method.query]
     keywords = [f"{name}: {kind} | None = None" for name, kind in method.keyword_query]
     keywords += [KEYWORD_DECLARATIONS[k] for k in method.keywords]
@@ -193,9 +205,57 @@ def query_literal(method: Method) -> str:
     return "{" + ", ".join(entries) + "}"
 
 
+RETURNS_TEXT = {
+    "none": "None: the API answers 204 No Content.",
+    "object": "The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.",
+    "any": "What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).",
+    "model": "The object, parsed into the model named in the annotation (its ETag as ``_etag``).",
+    "page": "One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.",
+    "model_page": "One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.",
+}
+KEYWORD_TEXT = {
+    "timeout": "Seconds one attempt may take, connect to last byte (default: the client's).",
+    "headers": "Extra request headers for this call.",
+}
+
+
+def _entry(text: str) -> list[str]:
+    """One Args/Returns/Raises entry, wrapped to the line length the project's code keeps."""
+    return textwrap.wrap(text, width=120, initial_indent=" " * 12, subsequent_indent=" " * 16)
+
+
+def docstring(method: Method) -> list[str]:
+    """The method's docstring: the document's summary, its parameters, what it returns, typical errors."""
+    args = [
+        f"{name}: The id of the {name.removesuffix('_id').replace('_', ' ')} (checked before sending)."
+        for name in method.ids
+    ]
+    if method.body is not None:
+        shape = f"see ``authpi_admin.types.{method.body_type}``" if method.body_type else "a JSON object"
+        args.append(f"body: The request body ({shape}); a dict, any mapping or a pydantic model.")
+    for name, _ in method.all_query:
+        args.append(f"{name}: {method.described.get(name) or 'Filter the list by ' + name + '.'}")
+    args += [f"{name}: {method.described.get(name) or KEYWORD_TEXT[name]}" for name in method.keywords]
+    returned = RETURNS_TEXT.get(method.kind, "Every item of every page, fetched one page at a time.")
+    raises = ["AuthenticationError: the credential is missing, wrong or expired."]
+    if method.ids:
+        raises.append("NotFoundError: no such object (404).")
+    if method.body is not None:
+        raises.append("ValidationError: the body breaks the API's rules (400/422, with ``fields``).")
+    if "if_match" in method.keywords:
+        raises.append("PreconditionFailedError: the object changed since ``if_match``'s ETag (412).")
+    if method.name == "create":
+        raises.append("ConflictError: it would duplicate an existing object (409).")
+    lines = [f'        """{method.summary.rstrip(".")}.', "", "        Args:"]
+    lines += [line for text in args for line in _entry(text)]
+    lines += ["", "        Yields:" if method.kind == "iterate" else "        Returns:", *_entry(returned)]
+    lines += ["", "        Raises:", *(line for text in raises for line in _entry(text)), '        """']
+    return lines
+
+
 def render_method(method: Method) -> list[str]:
     lines = [f"    async def {method.name}({signature(method)}) -> {returns_of(method)}:"]
-    lines.append(f'        """{method.summary.rstrip(".")}."""')
+    lines += docstring(method)
     if method.kind == "iterate":
         lines.append(
             f"        async for item in self._iterate({method.endpoint}, {query_literal(method)}, {options(method)}):"
@@ -277,11 +337,14 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
     lines = ["from __future__ import annotations", ""]
     if any(a.deprecated for a in accessors):
         lines.append("import warnings")
-    if "iterate" in kinds:
-        lines.append("from collections.abc import AsyncIterator")
+    takes_body = any(m.body is not None for m in methods)
+    abc = [name for name, used in (("AsyncIterator", "iterate" in kinds), ("Mapping", takes_body)) if used]
+    if abc:
+        lines.append(f"from collections.abc import {', '.join(abc)}")
     if accessors:
         lines.append("from functools import cached_property")
-    lines.append("from typing import TYPE_CHECKING, Any" if models or accessors else "from typing import Any")
+    typing_names = "TYPE_CHECKING, Any" if models or accessors or takes_body else "Any"
+    lines.append(f"from typing import {typing_names}")
     lines.append("")
     runtime = ["Endpoint", "RequestOptions", *([] if parent else [base]), *shapes]
     lines.append(f"from ..._resource import {', '.join(runtime)}")
@@ -291,7 +354,12 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
         lines.append("from ...http_client import HttpClient")
     if kinds & {"page", "model_page", "iterate"}:
         lines.append("from ...pagination import Page")
-    return lines + type_only_imports(accessors, package, models)
+    lines += type_only_imports(accessors, package, models)
+    if takes_body:
+        if "if TYPE_CHECKING:" not in lines:
+            lines += ["", "if TYPE_CHECKING:"]
+        lines.append("    from pydantic import BaseModel")
+    return lines
 
 
 def render_class_module(spec: ClassSpec) -> str:

@@ -99,30 +99,35 @@ def render_models(document: Any) -> str:
 
 
 def _typed_dicts(document: Any) -> dict[str, str]:
-    """Schema key -> the TypedDict name it is exported under (``x-sdk-typeddict``)."""
-    return {key: s["x-sdk-typeddict"] for key, s in document.schemas.items() if "x-sdk-typeddict" in s}
+    """Schema key -> the TypedDict name it is exported under: ``x-sdk-typeddict`` where today's SDK names
+    one, else the document's own name of every other request body that is not a model."""
+    named = {key: s["x-sdk-typeddict"] for key, s in document.schemas.items() if "x-sdk-typeddict" in s}
+    for op in document.operations:
+        key = str(op.body_schema.get("$ref", "")).rsplit("/", 1)[-1] if op.body_schema else ""
+        if key in document.schemas and key not in named and not document.is_model(key):
+            named[key] = key
+    return named
 
 
 def render_inputs(document: Any) -> str:
     """``generated/inputs.py``: a ``TypedDict`` for each request body the document names one for."""
     typed = _typed_dicts(document)
+    # inside a JSON payload a nested object is a dict and an enum a string, not a model or a StrEnum
+    names = dict(typed)
+    for key, schema in document.schemas.items():
+        if key not in typed:
+            names[key] = "str" if "enum" in schema else "dict[str, Any]"
     lines = [HEADER, "", "from __future__ import annotations", "", "from typing import Any, NotRequired, TypedDict"]
-    models = sorted({ref for key in typed for ref in _refs(document.schemas[key]) if ref not in typed})
-    if models:
-        lines += ["", f"from .models import {', '.join(models)}"]
     lines += ["", "__all__ = [", *[f'    "{name}",' for name in sorted(typed.values())], "]"]
     for key, name in sorted(typed.items(), key=lambda item: item[1]):
         schema = document.schemas[key]
         required = set(schema.get("required", []))
-        lines += ["", "", f"class {name}(TypedDict):", f'    """{schema["description"]}"""', ""]
-        for field_name, field_schema in schema["properties"].items():
-            annotation = python_type(field_schema, typed)
+        description = schema.get("description", f"The body of a request ({name}).")
+        lines += ["", "", f"class {name}(TypedDict):", f'    """{description}"""', ""]
+        for field_name, field_schema in schema.get("properties", {}).items():
+            annotation = python_type(field_schema, names)
             lines.append(f"    {field_name}: {annotation if field_name in required else f'NotRequired[{annotation}]'}")
     return "\n".join(lines) + "\n"
-
-
-def _refs(schema: dict[str, Any]) -> list[str]:
-    return re.findall(r'"#/components/schemas/(\w+)"', json.dumps(schema))
 
 
 def render_types(document: Any) -> str:

@@ -91,6 +91,8 @@ def test_a_new_operation_becomes_a_thin_method(generate: ModuleType, document: d
     assert '_LOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{user_id}/lock", as_object)' in source
     assert "async def lock(self, user_id: str, *, idempotency_key: str | None = None" in source
     method = source[source.index("    async def lock(") :]
-    body = method.split('"""Lock User."""\n', 1)[1].splitlines()[0]
+    docstring, body = method.split('"""Lock User.', 1)[1].split('"""\n', 1)
+    assert "user_id: The id of the user (checked before sending)." in docstring
+    body = body.splitlines()[0]
     call = "self._call(_LOCK, (user_id,), RequestOptions(timeout, headers, idempotency_key=idempotency_key))"
     assert body == f"        return await {call}"

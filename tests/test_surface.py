@@ -23,6 +23,11 @@ KEYWORD_TYPES = {
     "timeout": "float | None",
     "headers": "dict[str, str] | None",
 }
+# The one deliberate widening of a 0.3.0 annotation: a body may be any mapping or a pydantic model.
+WIDENED = {
+    "dict[str, Any]": "Mapping[str, Any] | BaseModel",
+    "dict[str, Any] | None": "Mapping[str, Any] | BaseModel | None",
+}
 CASES = [(cls, method) for cls, info in SURFACE.items() for method in info["methods"]]
 
 
@@ -69,7 +74,7 @@ def test_method_signature(class_name: str, method: dict[str, Any]) -> None:
     assert len(positional) + len(keyword_only) == len(parameters) - 1
     assert [
         (p.name, p.annotation, None if p.default is inspect.Parameter.empty else repr(p.default)) for p in positional
-    ] == [(p["name"], p["type"], p["default"]) for p in method["params"]]
+    ] == [(p["name"], WIDENED.get(p["type"], p["type"]), p["default"]) for p in method["params"]]
     later = added_filters(class_name, method["name"])  # keyword-only filters of today's API, ahead of 0.3.0's
     assert [p.name for p in keyword_only] == [*later, *method["keyword"]]
     keyword_only = [p for p in keyword_only if p.name not in later]

@@ -4,17 +4,127 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from .models import CreateIssuerSettingsInput, NoteSubjectType, WebhookEventType
-
 __all__ = [
+    "AccountUpdate",
+    "AgentCreate",
+    "AgentUpdate",
+    "ApprovalUpdate",
+    "AuthMethodCreate",
+    "AuthMethodUpdate",
+    "ClientCreate",
+    "ClientUpdate",
+    "CompleteEnrollmentInput",
     "CreateAccountApiKey",
     "CreateIssuerInput",
     "CreateNoteInput",
     "CreateWebhookInput",
+    "DomainAssign",
+    "DomainCreate",
+    "GroupCreate",
+    "GroupUpdate",
+    "InvitationCreate",
+    "InvitationUpdate",
+    "IssuerCreate",
+    "IssuerUpdate",
+    "MemberCreate",
+    "MemberUpdate",
+    "OrganizationCreate",
+    "OrganizationUpdate",
+    "ReasonInput",
+    "RotateInput",
+    "SsoDomainInput",
+    "TokenCreate",
+    "TrustedDeviceCreate",
     "UpdateApiKey",
     "UpdateNoteInput",
     "UpdateWebhook",
+    "UserCreate",
+    "UserUpdate",
+    "VerifierCreate",
 ]
+
+
+class AccountUpdate(TypedDict):
+    """The body of a request (AccountUpdate)."""
+
+    name: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class AgentCreate(TypedDict):
+    """The body of a request (AgentCreate)."""
+
+    name: str
+    description: NotRequired[str]
+    model: NotRequired[str]
+    provider: NotRequired[str]
+    status: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class AgentUpdate(TypedDict):
+    """The body of a request (AgentUpdate)."""
+
+    name: NotRequired[str]
+    description: NotRequired[str]
+    model: NotRequired[str]
+    provider: NotRequired[str]
+    status: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class ApprovalUpdate(TypedDict):
+    """The body of a request (ApprovalUpdate)."""
+
+    status: str
+    reason: NotRequired[str]
+
+
+class AuthMethodCreate(TypedDict):
+    """The body of a request (AuthMethodCreate)."""
+
+    type: str
+    name: NotRequired[str]
+    enabled: NotRequired[bool]
+    settings: NotRequired[dict[str, Any]]
+
+
+class AuthMethodUpdate(TypedDict):
+    """The body of a request (AuthMethodUpdate)."""
+
+    name: NotRequired[str]
+    enabled: NotRequired[bool]
+    settings: NotRequired[dict[str, Any]]
+
+
+class ClientCreate(TypedDict):
+    """The body of a request (ClientCreate)."""
+
+    name: str
+    type: NotRequired[str]
+    confidential: NotRequired[bool]
+    description: NotRequired[str]
+    logo_url: NotRequired[str]
+    settings: NotRequired[dict[str, Any]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class ClientUpdate(TypedDict):
+    """The body of a request (ClientUpdate)."""
+
+    name: NotRequired[str]
+    status: NotRequired[str]
+    description: NotRequired[str]
+    logo_url: NotRequired[str]
+    settings: NotRequired[dict[str, Any]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class CompleteEnrollmentInput(TypedDict):
+    """The body of a request (CompleteEnrollmentInput)."""
+
+    verifier_id: NotRequired[str]
+    code: NotRequired[str]
 
 
 class CreateAccountApiKey(TypedDict):
@@ -38,14 +148,14 @@ class CreateIssuerInput(TypedDict):
     links: NotRequired[dict[str, Any] | None]
     available_scopes: NotRequired[list[str] | None]
     status: NotRequired[str | None]
-    settings: NotRequired[CreateIssuerSettingsInput | None]
+    settings: NotRequired[dict[str, Any] | None]
     metadata: NotRequired[dict[str, Any] | None]
 
 
 class CreateNoteInput(TypedDict):
     """The body of a request (CreateNoteInput), as a TypedDict."""
 
-    subject_type: NoteSubjectType
+    subject_type: str
     subject_id: str
     issuer_id: NotRequired[str | None]
     content: str
@@ -60,11 +170,163 @@ class CreateWebhookInput(TypedDict):
     url: str
     status: NotRequired[str | None]
     auth: dict[str, Any]
-    events: list[WebhookEventType]
+    events: list[str]
     subjects: NotRequired[list[dict[str, Any]] | None]
     retry: NotRequired[dict[str, Any] | None]
     circuit_breaker: NotRequired[dict[str, Any] | None]
     metadata: NotRequired[dict[str, Any] | None]
+
+
+class DomainAssign(TypedDict):
+    """The body of a request (DomainAssign)."""
+
+    issuer_id: str
+
+
+class DomainCreate(TypedDict):
+    """The body of a request (DomainCreate)."""
+
+    domain: str
+
+
+class GroupCreate(TypedDict):
+    """The body of a request (GroupCreate)."""
+
+    org_id: str
+    name: str
+    description: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class GroupUpdate(TypedDict):
+    """The body of a request (GroupUpdate)."""
+
+    name: NotRequired[str]
+    description: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class InvitationCreate(TypedDict):
+    """The body of a request (InvitationCreate)."""
+
+    org_id: str
+    email: str
+    role: NotRequired[str]
+
+
+class InvitationUpdate(TypedDict):
+    """The body of a request (InvitationUpdate)."""
+
+    role: NotRequired[str]
+    expires_at: NotRequired[int]
+
+
+class IssuerCreate(TypedDict):
+    """The body of a request (IssuerCreate)."""
+
+    name: str
+    description: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class IssuerUpdate(TypedDict):
+    """The body of a request (IssuerUpdate)."""
+
+    name: NotRequired[str]
+    description: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class MemberCreate(TypedDict):
+    """The body of a request (MemberCreate)."""
+
+    org_id: str
+    user_id: str
+    role: NotRequired[str]
+
+
+class MemberUpdate(TypedDict):
+    """The body of a request (MemberUpdate)."""
+
+    role: NotRequired[str]
+    status: NotRequired[str]
+
+
+class OrganizationCreate(TypedDict):
+    """The body of a request (OrganizationCreate)."""
+
+    name: str
+    slug: NotRequired[str]
+    sso_enabled: NotRequired[bool]
+    sso_only: NotRequired[bool]
+    mfa_required: NotRequired[bool]
+    invitation_enabled: NotRequired[bool]
+    metadata: NotRequired[dict[str, Any]]
+    description: NotRequired[str | None]
+    logo_url: NotRequired[str | None]
+    org_type: NotRequired[str]
+    max_members: NotRequired[int | None]
+    default_member_scopes: NotRequired[list[str]]
+    invitation_message: NotRequired[str | None]
+
+
+class OrganizationUpdate(TypedDict):
+    """The body of a request (OrganizationUpdate)."""
+
+    name: NotRequired[str]
+    slug: NotRequired[str]
+    status: NotRequired[str]
+    sso_enabled: NotRequired[bool]
+    sso_only: NotRequired[bool]
+    mfa_required: NotRequired[bool]
+    invitation_enabled: NotRequired[bool]
+    metadata: NotRequired[dict[str, Any]]
+    description: NotRequired[str | None]
+    logo_url: NotRequired[str | None]
+    org_type: NotRequired[str]
+    max_members: NotRequired[int | None]
+    default_member_scopes: NotRequired[list[str]]
+    invitation_message: NotRequired[str | None]
+
+
+class ReasonInput(TypedDict):
+    """An optional reason, kept on the object."""
+
+    reason: NotRequired[str]
+
+
+class RotateInput(TypedDict):
+    """The body of a request (RotateInput)."""
+
+    expires_in: NotRequired[int]
+    reason: NotRequired[str]
+
+
+class SsoDomainInput(TypedDict):
+    """The body of a request (SsoDomainInput)."""
+
+    domain: str
+
+
+class TokenCreate(TypedDict):
+    """The body of a request (TokenCreate)."""
+
+    name: str
+    description: NotRequired[str]
+    tags: NotRequired[list[str]]
+    restrictions: NotRequired[dict[str, Any]]
+    expires_at: NotRequired[int]
+    audience: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class TrustedDeviceCreate(TypedDict):
+    """The body of a request (TrustedDeviceCreate)."""
+
+    fingerprint: str
+    name: NotRequired[str]
+    user_agent: NotRequired[str]
+    expires_at: NotRequired[int]
 
 
 class UpdateApiKey(TypedDict):
@@ -98,8 +360,46 @@ class UpdateWebhook(TypedDict):
     status_reason: NotRequired[str | None]
     status_by: NotRequired[str | None]
     auth: NotRequired[dict[str, Any] | None]
-    events: NotRequired[list[WebhookEventType] | None]
+    events: NotRequired[list[str] | None]
     subjects: NotRequired[list[dict[str, Any]] | None]
     retry: NotRequired[dict[str, Any] | None]
     circuit_breaker: NotRequired[dict[str, Any] | None]
     metadata: NotRequired[dict[str, Any] | None]
+
+
+class UserCreate(TypedDict):
+    """The body of a request (UserCreate)."""
+
+    email: NotRequired[str]
+    display_name: NotRequired[str]
+    given_name: NotRequired[str]
+    family_name: NotRequired[str]
+    phone_number: NotRequired[str]
+    status: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+    username_type: NotRequired[str]
+    username: NotRequired[str]
+    profile: NotRequired[dict[str, Any]]
+
+
+class UserUpdate(TypedDict):
+    """The body of a request (UserUpdate)."""
+
+    email: NotRequired[str]
+    display_name: NotRequired[str]
+    given_name: NotRequired[str]
+    family_name: NotRequired[str]
+    phone_number: NotRequired[str]
+    status: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+    username_type: NotRequired[str]
+    username: NotRequired[str]
+    profile: NotRequired[dict[str, Any]]
+
+
+class VerifierCreate(TypedDict):
+    """The body of a request (VerifierCreate)."""
+
+    type: str
+    name: NotRequired[str]
+    settings: NotRequired[dict[str, Any]]

@@ -124,7 +124,7 @@ class Dispatcher:
                 with self.state.lock:
                     credential = self._authenticate(request)
                 fault = self.state.faults.pick(request.method, spec.template, request.url.path)
-                if fault is not None:
+                if fault is not None and not fault.lose_answer:
                     injected = await self._inject(fault)
                     if injected is not None:
                         return injected
@@ -132,7 +132,8 @@ class Dispatcher:
             except Problem as problem:
                 return self.problem_response(problem)
             with self.state.lock:
-                return self._respond(spec, request, credential, body)
+                response = self._respond(spec, request, credential, body)
+            return _DropResponse() if fault is not None and fault.lose_answer else response
 
         return endpoint
 

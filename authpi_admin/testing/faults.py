@@ -22,6 +22,7 @@ class Fault:
     """One rule. ``route`` is ``"METHOD template"``, a template, or a glob on the concrete path; None is all.
 
     Exactly what happens is set by the first of: ``drop`` (the connection is cut mid-answer),
+    ``lose_answer`` (the request is applied, then the connection is cut before its answer),
     ``malformed`` (200 with a body that is not JSON), ``status`` (an error answer, with ``Retry-After`` when
     ``retry_after`` is set); ``latency`` seconds of delay come first and may be used alone.
     ``times`` limits how many requests it hits (None: no limit); ``probability`` hits only some.
@@ -32,14 +33,15 @@ class Fault:
     retry_after: int | str | None = None
     latency: float = 0.0
     drop: bool = False
+    lose_answer: bool = False
     malformed: bool = False
     times: int | None = None
     probability: float = 1.0
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        if not (self.drop or self.malformed or self.status is not None or self.latency > 0):
-            raise ValueError("a fault needs status, latency, drop or malformed")
+        if not (self.drop or self.lose_answer or self.malformed or self.status is not None or self.latency > 0):
+            raise ValueError("a fault needs status, latency, drop, lose_answer or malformed")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError("status must be an HTTP status code")
         if not 0.0 <= self.probability <= 1.0:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, as_object, as_page
 from ...pagination import Page
 from .api_keys import ApiKeysResource
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
@@ -28,7 +32,24 @@ class AccountApiKeysResource(ApiKeysResource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List (Account Api Keys)."""
+        """List (Account Api Keys).
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            q: Filter the list by q.
+            status: Filter the list by status.
+            access: Filter the list by access.
+            readiness: Filter the list by readiness.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST,
             (),
@@ -54,7 +75,23 @@ class AccountApiKeysResource(ApiKeysResource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all account_api_keys."""
+        """Auto-paginating iterator over all account_api_keys.
+
+        Args:
+            limit: Filter the list by limit.
+            q: Filter the list by q.
+            status: Filter the list by status.
+            access: Filter the list by access.
+            readiness: Filter the list by readiness.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST,
             {"limit": limit, "cursor": None, "q": q, "status": status, "access": access, "readiness": readiness},
@@ -64,13 +101,29 @@ class AccountApiKeysResource(ApiKeysResource):
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create (Account Api Keys)."""
+        """Create (Account Api Keys).
+
+        Args:
+            body: The request body (see ``authpi_admin.types.CreateAccountApiKey``); a dict, any mapping or a pydantic
+                model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, as_none, as_object
 from .tokens import TokensResource
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{token_id}", as_object)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{token_id}", as_none)
@@ -18,7 +23,20 @@ class AccountTokensResource(TokensResource):
     async def get(
         self, token_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get (Account Tokens)."""
+        """Get (Account Tokens).
+
+        Args:
+            token_id: The id of the token (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (token_id,), RequestOptions(timeout, headers))
 
     async def delete(
@@ -29,20 +47,53 @@ class AccountTokensResource(TokensResource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete (Account Tokens)."""
+        """Delete (Account Tokens).
+
+        Args:
+            token_id: The id of the token (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (token_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def revoke(
         self,
         token_id: str,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Revoke (Account Tokens)."""
+        """Revoke (Account Tokens).
+
+        Args:
+            token_id: The id of the token (checked before sending).
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _REVOKE,
             (token_id,),

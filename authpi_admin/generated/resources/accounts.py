@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_model, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..models import Note
 
 
@@ -30,33 +32,89 @@ class AccountsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List Accounts."""
+        """List Accounts.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all accounts."""
+        """Auto-paginating iterator over all accounts.
+
+        Args:
+            limit: Filter the list by limit.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get Account."""
+        """Get Account.
+
+        Args:
+            resource_id: The id of the resource (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
         resource_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update Account."""
+        """Update Account.
+
+        Args:
+            resource_id: The id of the resource (checked before sending).
+            body: The request body (see ``authpi_admin.types.AccountUpdate``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (resource_id,),
@@ -67,11 +125,37 @@ class AccountsResource(Resource):
     async def backlinks_notes(
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Note:
-        """Get Note Backlinks."""
+        """Get Note Backlinks.
+
+        Args:
+            account_id: The id of the account (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, parsed into the model named in the annotation (its ETag as ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions(timeout, headers))
 
     async def count_notes(
         self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Count Notes."""
+        """Count Notes.
+
+        Args:
+            account_id: The id of the account (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_COUNT_NOTES, (account_id,), RequestOptions(timeout, headers))

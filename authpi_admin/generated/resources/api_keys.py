@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{key_id}", as_object)
 _UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{key_id}", as_object)
@@ -21,20 +26,51 @@ class ApiKeysResource(Resource):
     async def get(
         self, key_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get API Key."""
+        """Get API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (key_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
         key_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update API Key."""
+        """Update API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (key_id,),
@@ -50,20 +86,53 @@ class ApiKeysResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete API Key."""
+        """Delete API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (key_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def block(
         self,
         key_id: str,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Block API Key."""
+        """Block API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            body: The request body (see ``authpi_admin.types.ReasonInput``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _BLOCK,
             (key_id,),
@@ -74,14 +143,32 @@ class ApiKeysResource(Resource):
     async def revoke(
         self,
         key_id: str,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Revoke API Key."""
+        """Revoke API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            body: The request body (see ``authpi_admin.types.ReasonInput``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _REVOKE,
             (key_id,),
@@ -92,14 +179,32 @@ class ApiKeysResource(Resource):
     async def rotate(
         self,
         key_id: str,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Rotate API Key Secret."""
+        """Rotate API Key Secret.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            body: The request body (see ``authpi_admin.types.RotateInput``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _ROTATE,
             (key_id,),
@@ -116,7 +221,23 @@ class ApiKeysResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Unblock API Key."""
+        """Unblock API Key.
+
+        Args:
+            key_id: The id of the key (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UNBLOCK, (key_id,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )

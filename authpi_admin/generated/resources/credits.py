@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LEDGER: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "/ledger", as_page)
 _CREATE_TOPUP: Endpoint[dict[str, Any]] = Endpoint("POST", "/topups", as_object)
@@ -23,26 +27,67 @@ class CreditsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """Ledger (Credits)."""
+        """Ledger (Credits).
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_LEDGER, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def ledger_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all ledger."""
+        """Auto-paginating iterator over all ledger.
+
+        Args:
+            limit: Filter the list by limit.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(_LEDGER, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create_topup(
         self,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create Topup (Credits)."""
+        """Create Topup (Credits).
+
+        Args:
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _CREATE_TOPUP,
             (),

@@ -27,7 +27,24 @@ class DeliveriesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List Webhook Deliveries."""
+        """List Webhook Deliveries.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            event_type: Filter the list by event_type.
+            status: Filter the list by status.
+            after: Filter the list by after.
+            before: Filter the list by before.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST,
             (),
@@ -53,7 +70,23 @@ class DeliveriesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all deliveries."""
+        """Auto-paginating iterator over all deliveries.
+
+        Args:
+            limit: Filter the list by limit.
+            event_type: Filter the list by event_type.
+            status: Filter the list by status.
+            after: Filter the list by after.
+            before: Filter the list by before.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST,
             {
@@ -77,7 +110,23 @@ class DeliveriesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Redeliver (Deliveries)."""
+        """Redeliver (Deliveries).
+
+        Args:
+            delivery_id: The id of the delivery (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _REDELIVER,
             (delivery_id,),

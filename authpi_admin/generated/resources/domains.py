@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
@@ -22,25 +26,62 @@ class DomainsResource(Resource):
     async def list(
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
-        """List Account Domains."""
+        """List Account Domains.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all domains."""
+        """Auto-paginating iterator over all domains.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Add Account Domain."""
+        """Add Account Domain.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.DomainCreate``); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
@@ -53,20 +94,53 @@ class DomainsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Remove Account Domain."""
+        """Remove Account Domain.
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (domain,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def assign(
         self,
         domain: str,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Assign Domain to Issuer."""
+        """Assign Domain to Issuer.
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            body: The request body (see ``authpi_admin.types.DomainAssign``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _ASSIGN,
             (domain,),
@@ -83,7 +157,23 @@ class DomainsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Unassign Domain from Issuer."""
+        """Unassign Domain from Issuer.
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UNASSIGN, (domain,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
@@ -97,7 +187,23 @@ class DomainsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Verify Account Domain."""
+        """Verify Account Domain.
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _VERIFY, (domain,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )

@@ -34,7 +34,26 @@ class EventsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[Event]:
-        """List Events."""
+        """List Events.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            issuer_id: Filter the list by issuer_id.
+            user_id: Filter the list by user_id.
+            client_id: Filter the list by client_id.
+            event_types: Filter the list by event_types.
+            after: Filter the list by after.
+            before: Filter the list by before.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST,
             (),
@@ -64,7 +83,25 @@ class EventsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Event]:
-        """Auto-paginating iterator over all events."""
+        """Auto-paginating iterator over all events.
+
+        Args:
+            limit: Filter the list by limit.
+            issuer_id: Filter the list by issuer_id.
+            user_id: Filter the list by user_id.
+            client_id: Filter the list by client_id.
+            event_types: Filter the list by event_types.
+            after: Filter the list by after.
+            before: Filter the list by before.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST,
             {
@@ -84,7 +121,20 @@ class EventsResource(Resource):
     async def get(
         self, event_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get Event."""
+        """Get Event.
+
+        Args:
+            event_id: The id of the event (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (event_id,), RequestOptions(timeout, headers))
 
     async def aggregate(
@@ -102,7 +152,27 @@ class EventsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Aggregate (Events)."""
+        """Aggregate (Events).
+
+        Args:
+            issuer_id: Filter the list by issuer_id.
+            user_id: Filter the list by user_id.
+            client_id: Filter the list by client_id.
+            event_types: Filter the list by event_types.
+            after: Filter the list by after.
+            before: Filter the list by before.
+            group_by: Filter the list by group_by.
+            interval: Filter the list by interval.
+            count_unique: Filter the list by count_unique.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _AGGREGATE,
             (),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
@@ -26,25 +30,65 @@ class GroupsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List Organization Groups."""
+        """List Organization Groups.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
         self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all groups."""
+        """Auto-paginating iterator over all groups.
+
+        Args:
+            limit: Filter the list by limit.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create Organization Group."""
+        """Create Organization Group.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.GroupCreate``); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
@@ -52,21 +96,54 @@ class GroupsResource(Resource):
     async def get(
         self, org_id: str, group_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get Organization Group."""
+        """Get Organization Group.
+
+        Args:
+            org_id: The id of the org (checked before sending).
+            group_id: The id of the group (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (org_id, group_id), RequestOptions(timeout, headers))
 
     async def update(
         self,
         org_id: str,
         group_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update Organization Group."""
+        """Update Organization Group.
+
+        Args:
+            org_id: The id of the org (checked before sending).
+            group_id: The id of the group (checked before sending).
+            body: The request body (see ``authpi_admin.types.GroupUpdate``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (org_id, group_id),
@@ -83,5 +160,21 @@ class GroupsResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete Organization Group."""
+        """Delete Organization Group.
+
+        Args:
+            org_id: The id of the org (checked before sending).
+            group_id: The id of the group (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (org_id, group_id), RequestOptions(timeout, headers, if_match=if_match))

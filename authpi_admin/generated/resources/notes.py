@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..models import Note
 
 
@@ -38,7 +40,26 @@ class NotesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[Note]:
-        """List Notes."""
+        """List Notes.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            subject_type: Filter the list by subject_type.
+            subject_id: Filter the list by subject_id.
+            issuer_id: Filter the list by issuer_id.
+            created_by: Filter the list by created_by.
+            pinned: Filter the list by pinned.
+            mentions_user_id: Filter the list by mentions_user_id.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST,
             (),
@@ -68,7 +89,25 @@ class NotesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Note]:
-        """Auto-paginating iterator over all notes."""
+        """Auto-paginating iterator over all notes.
+
+        Args:
+            limit: Filter the list by limit.
+            subject_type: Filter the list by subject_type.
+            subject_id: Filter the list by subject_id.
+            issuer_id: Filter the list by issuer_id.
+            created_by: Filter the list by created_by.
+            pinned: Filter the list by pinned.
+            mentions_user_id: Filter the list by mentions_user_id.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST,
             {
@@ -87,13 +126,28 @@ class NotesResource(Resource):
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create Note."""
+        """Create Note.
+
+        Args:
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
@@ -101,20 +155,51 @@ class NotesResource(Resource):
     async def get(
         self, note_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get Note."""
+        """Get Note.
+
+        Args:
+            note_id: The id of the note (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (note_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
         note_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update Note."""
+        """Update Note.
+
+        Args:
+            note_id: The id of the note (checked before sending).
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (note_id,),
@@ -130,13 +215,50 @@ class NotesResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete Note."""
+        """Delete Note.
+
+        Args:
+            note_id: The id of the note (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (note_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def backlinks(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Get Note Backlinks."""
+        """Get Note Backlinks.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_BACKLINKS, (), RequestOptions(timeout, headers))
 
     async def count(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Count Notes."""
+        """Count Notes.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_COUNT, (), RequestOptions(timeout, headers))

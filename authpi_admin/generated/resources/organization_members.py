@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
@@ -27,7 +31,22 @@ class OrganizationMembersResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List (Organization Members)."""
+        """List (Organization Members).
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            status: Filter the list by status.
+            scope: Filter the list by scope.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST,
             (),
@@ -44,7 +63,21 @@ class OrganizationMembersResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all organization_members."""
+        """Auto-paginating iterator over all organization_members.
+
+        Args:
+            limit: Filter the list by limit.
+            status: Filter the list by status.
+            scope: Filter the list by scope.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, RequestOptions(timeout, headers)
         ):
@@ -52,13 +85,28 @@ class OrganizationMembersResource(Resource):
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create (Organization Members)."""
+        """Create (Organization Members).
+
+        Args:
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
@@ -66,14 +114,32 @@ class OrganizationMembersResource(Resource):
     async def update(
         self,
         member_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update (Organization Members)."""
+        """Update (Organization Members).
+
+        Args:
+            member_id: The id of the member (checked before sending).
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (member_id,),
@@ -89,5 +155,20 @@ class OrganizationMembersResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete (Organization Members)."""
+        """Delete (Organization Members).
+
+        Args:
+            member_id: The id of the member (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (member_id,), RequestOptions(timeout, headers, if_match=if_match))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _ADD_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("POST", "/domains", as_object)
 _REMOVE_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("DELETE", "/domains/{domain}", as_object)
@@ -17,14 +22,30 @@ class SsoResource(Resource):
 
     async def add_domain(
         self,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Add SSO Domain."""
+        """Add SSO Domain.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.SsoDomainInput``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _ADD_DOMAIN,
             (),
@@ -41,7 +62,23 @@ class SsoResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Remove Domain (Sso)."""
+        """Remove Domain (Sso).
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _REMOVE_DOMAIN,
             (domain,),
@@ -57,7 +94,23 @@ class SsoResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Verify Domain (Sso)."""
+        """Verify Domain (Sso).
+
+        Args:
+            domain: The id of the domain (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _VERIFY_DOMAIN,
             (domain,),
@@ -72,7 +125,21 @@ class SsoResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Rotate SSO Client Secret."""
+        """Rotate SSO Client Secret.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _ROTATE_SECRET, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
@@ -24,7 +28,21 @@ class TokensResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
-        """List Personal Tokens."""
+        """List Personal Tokens.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
@@ -37,7 +55,20 @@ class TokensResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all tokens."""
+        """Auto-paginating iterator over all tokens.
+
+        Args:
+            limit: Filter the list by limit.
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
@@ -45,13 +76,28 @@ class TokensResource(Resource):
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create Personal Token."""
+        """Create Personal Token.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.TokenCreate``); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )

@@ -18,12 +18,36 @@ class UserSessionsResource(SessionsResource):
     async def list(
         self, status: str | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
-        """List (User Sessions)."""
+        """List (User Sessions).
+
+        Args:
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"status": status})
 
     async def list_all(
         self, status: str | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Auto-paginating iterator over all user_sessions."""
+        """Auto-paginating iterator over all user_sessions.
+
+        Args:
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions(timeout, headers)):
             yield item

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..models import WebhookListItem
 
 
@@ -31,7 +33,21 @@ class WebhooksResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[WebhookListItem]:
-        """List Webhooks."""
+        """List Webhooks.
+
+        Args:
+            limit: The largest number of items on one page.
+            cursor: The opaque `next_cursor` of the previous page.
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(
             _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
@@ -44,7 +60,20 @@ class WebhooksResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[WebhookListItem]:
-        """Auto-paginating iterator over all webhooks."""
+        """Auto-paginating iterator over all webhooks.
+
+        Args:
+            limit: Filter the list by limit.
+            status: Filter the list by status.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Yields:
+            Every item of every page, fetched one page at a time.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         async for item in self._iterate(
             _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
         ):
@@ -52,13 +81,28 @@ class WebhooksResource(Resource):
 
     async def create(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Create Webhook."""
+        """Create Webhook.
+
+        Args:
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            ConflictError: it would duplicate an existing object (409).
+        """
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
@@ -66,20 +110,51 @@ class WebhooksResource(Resource):
     async def get(
         self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Get Webhook."""
+        """Get Webhook.
+
+        Args:
+            resource_id: The id of the resource (checked before sending).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+        """
         return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
 
     async def update(
         self,
         resource_id: str,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update Webhook."""
+        """Update Webhook.
+
+        Args:
+            resource_id: The id of the resource (checked before sending).
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE,
             (resource_id,),
@@ -95,5 +170,20 @@ class WebhooksResource(Resource):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Delete Webhook."""
+        """Delete Webhook.
+
+        Args:
+            resource_id: The id of the resource (checked before sending).
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            NotFoundError: no such object (404).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,8 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..resources.agents import AgentsResource
     from ..resources.api_keys import ApiKeysResource
     from ..resources.approvals import ApprovalsResource
@@ -170,19 +173,46 @@ class IssuerScope(Scope):
         return OrganizationScope(self._client, f"{self._base_path}/organizations", org_id)
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
-        """Get Issuer."""
+        """Get Issuer.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_GET, (), RequestOptions(timeout, headers))
 
     async def update(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """Update Issuer."""
+        """Update Issuer.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.IssuerUpdate``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key), body=body
         )
@@ -190,5 +220,18 @@ class IssuerScope(Scope):
     async def delete(
         self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
-        """Delete Issuer."""
+        """Delete Issuer.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,8 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_none, as_object
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..resources.organization_api_keys import OrganizationApiKeysResource
     from ..resources.organization_groups import OrganizationGroupsResource
     from ..resources.organization_invitations import OrganizationInvitationsResource
@@ -64,19 +67,47 @@ class OrganizationScope(Scope):
         return SsoResource(self._client, f"{self._base_path}/sso")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """Get Organization."""
+        """Get Organization.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_GET, (), RequestOptions(timeout, headers))
 
     async def update(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Update Organization."""
+        """Update Organization.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.OrganizationUpdate``); a dict, any mapping or a pydantic
+                model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key), body=body
         )
@@ -84,5 +115,18 @@ class OrganizationScope(Scope):
     async def delete(
         self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
-        """Delete Organization."""
+        """Delete Organization.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,8 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..resources.tokens import TokensResource
     from ..resources.trusted_devices import TrustedDevicesResource
     from ..resources.user_sessions import UserSessionsResource
@@ -56,19 +59,46 @@ class UserScope(Scope):
         return UserVerifiersResource(self._client, f"{self._base_path}/verifiers")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
-        """Get User."""
+        """Get User.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_GET, (), RequestOptions(timeout, headers))
 
     async def update(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """Update User."""
+        """Update User.
+
+        Args:
+            body: The request body (see ``authpi_admin.types.UserUpdate``); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key), body=body
         )
@@ -76,5 +106,18 @@ class UserScope(Scope):
     async def delete(
         self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
-        """Delete User."""
+        """Delete User.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))

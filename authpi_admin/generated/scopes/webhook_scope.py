@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,8 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..resources.deliveries import DeliveriesResource
     from ..resources.redeliver import RedeliverResource
 
@@ -40,19 +43,46 @@ class WebhookScope(Scope):
         return RedeliverResource(self._client, f"{self._base_path}/redeliver")
 
     async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
-        """Get Webhook."""
+        """Get Webhook.
+
+        Args:
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+        """
         return await self._call(_GET, (), RequestOptions(timeout, headers))
 
     async def update(
         self,
-        body: dict[str, Any],
+        body: Mapping[str, Any] | BaseModel,
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """Update Webhook."""
+        """Update Webhook.
+
+        Args:
+            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            ValidationError: the body breaks the API's rules (400/422, with ``fields``).
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         return await self._call(
             _UPDATE, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key), body=body
         )
@@ -60,5 +90,18 @@ class WebhookScope(Scope):
     async def delete(
         self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
     ) -> None:
-        """Delete Webhook."""
+        """Delete Webhook.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            None: the API answers 204 No Content.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))

@@ -1,0 +1,21 @@
+"""Must pass ``mypy --strict``: annotated payloads handed to their methods."""
+
+from authpi_admin import AuthPIAdmin
+from authpi_admin.types import CreateIssuerInput, CreateWebhookInput, IssuerCreate, UserCreate
+
+
+async def main(admin: AuthPIAdmin) -> None:
+    issuer: CreateIssuerInput = {"name": "Acme", "description": None}
+    await admin.issuers.create(issuer)
+    plain: IssuerCreate = {"name": "Acme", "metadata": {"tier": "gold"}}
+    await admin.issuers.create(plain)
+    hook: CreateWebhookInput = {
+        "name": "audit",
+        "url": "https://example.com/hook",
+        "auth": {"type": "none"},
+        "events": ["user.created"],
+        "description": None,
+    }
+    await admin.webhooks.create(hook)
+    user: UserCreate = {"username_type": "email", "username": "a@example.com", "profile": {}}
+    await admin.issuer("i_1").users.create(user)
