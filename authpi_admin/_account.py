@@ -8,6 +8,7 @@ shared by every request that meets it meanwhile (like the token refresh).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._validation import validate_path_segment
@@ -15,8 +16,6 @@ from .errors import ConfigurationError, MalformedResponseError
 
 if TYPE_CHECKING:
     import asyncio
-
-    from .http_client import HttpClient
 
 __all__ = ["ACCOUNT_PLACEHOLDER", "AccountResolver", "accounts_of"]
 
@@ -37,10 +36,10 @@ def accounts_of(identity: Any) -> list[str]:
 class AccountResolver:
     """Finds the client's account once; concurrent first requests share the one lookup."""
 
-    __slots__ = ("_client", "_found", "_looking")
+    __slots__ = ("_fetch_identity", "_found", "_looking")
 
-    def __init__(self, client: HttpClient) -> None:
-        self._client = client
+    def __init__(self, fetch_identity: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._fetch_identity = fetch_identity  # GET /v1/me, unwrapped
         self._found: str | None = None
         self._looking: asyncio.Task[str] | None = None
 
@@ -61,10 +60,7 @@ class AccountResolver:
         return self._found
 
     async def _look_up(self) -> str:
-        from ._resource import as_object
-
-        identity = as_object(await self._client.request("GET", "/v1/me"))
-        found = accounts_of(identity)
+        found = accounts_of(await self._fetch_identity())
         if not found:
             raise ConfigurationError("The credential has no access to any account: pass account_id=... to AuthPIAdmin")
         if len(found) > 1:

@@ -7,6 +7,7 @@ the parser (JSON nested 100,000 deep) or make the SDK raise anything untyped.
 from __future__ import annotations
 
 import json
+import reprlib
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,9 +15,26 @@ from typing import Any
 
 import httpx
 
-from .errors import ApiError, MalformedResponseError, error_from_response
+from .errors import ApiError, MalformedResponseError, NetworkError, RequestTimeoutError, error_from_response
 
-__all__ = ["ERROR_BODY_LIMIT", "SUCCESS_BODY_LIMIT", "ApiResponse", "error_for", "read_body", "success_for"]
+__all__ = [
+    "ERROR_BODY_LIMIT",
+    "SUCCESS_BODY_LIMIT",
+    "Answer",
+    "ApiResponse",
+    "AttemptDeadline",
+    "as_any",
+    "as_object",
+    "error_for",
+    "failure",
+    "read_body",
+    "redacted",
+    "release",
+    "shown",
+    "success_for",
+    "tagged",
+    "without_envelope",
+]
 
 # The most of an answer's decoded body the SDK reads. Success bodies are lists of at most 100 objects or one
 # object; error bodies are small JSON objects, and only their first 4096 characters are kept as raw_body.
@@ -143,3 +161,113 @@ def error_for(response: httpx.Response, raw: bytes) -> ApiError:
         body = None
     raw_text = raw[:_RAW_BYTES].decode("utf-8", "replace") if raw and not isinstance(body, Mapping) else None
     return error_from_response(status_code=response.status_code, body=body, headers=response.headers, raw_body=raw_text)
+
+
+# ------------------------------------------------------------------------------------ unwrapping answers
+
+
+def _bounded_repr() -> reprlib.Repr:
+    shown = reprlib.Repr()  # its limits are attributes (keyword arguments only from Python 3.12)
+    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxstring, shown.maxother = 4, 20, 20, 200, 200
+    return shown
+
+
+_SHOWN = _bounded_repr()
+
+
+def shown(data: Any) -> str:
+    """A bounded ``repr`` of an odd answer for ``raw_body``: however large or deep it is."""
+    return _SHOWN.repr(data)
+
+
+def without_envelope(data: Any) -> Any:
+    """The object inside a ``{"data": ...}`` envelope (a body whose only key is ``data``), else ``data``."""
+    if isinstance(data, dict) and len(data) == 1 and "data" in data:
+        return data["data"]
+    return data
+
+
+def tagged(data: Any, etag: str | None) -> Any:
+    """``data`` with ``_etag`` added when it is an object and the answer had an ETag."""
+    if isinstance(data, dict) and etag is not None:
+        data["_etag"] = etag
+    return data
+
+
+def as_any(response: ApiResponse) -> Any:
+    """Whatever was answered: an object is unwrapped and gets ``_etag``."""
+    return tagged(without_envelope(response.data), response.etag)
+
+
+def as_object(response: ApiResponse) -> dict[str, Any]:
+    """One object, unwrapped, with ``_etag``; an empty body is ``{}``, anything else (``null`` too) is malformed."""
+    data = tagged({} if response.empty else without_envelope(response.data), response.etag)
+    if not isinstance(data, dict):
+        raise MalformedResponseError(
+            status_code=response.status_code,
+            error_description="The API answered with something other than a JSON object",
+            raw_body=shown(response.data),
+        )
+    return data
+
+
+# ------------------------------------------------------------------------------ an attempt's outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer: the response (status and headers) and its body, already read and bounded."""
+
+    response: httpx.Response
+    body: bytes
+
+
+_EMPTY_STREAM = httpx.ByteStream(b"")
+
+
+def release(response: httpx.Response) -> None:
+    """Let a fully read response be freed at once rather than at the next cyclic garbage collection.
+
+    httpx keeps a response and the stream bound to it in a reference cycle. The SDK reads the body
+    before this is called and never hands the response out, so cutting the cycle is safe, and it keeps
+    ``list_all`` in flat memory: otherwise every page waits for the collector.
+    """
+    response.stream = _EMPTY_STREAM
+
+
+class AttemptDeadline(httpx.ReadTimeout):
+    """An attempt outlived its whole-attempt deadline (httpx's own timeouts limit each read only)."""
+
+
+def network_error(error: httpx.HTTPError) -> NetworkError:
+    kind = type(error).__name__
+    if isinstance(error, AttemptDeadline):
+        return RequestTimeoutError(f"The request timed out: {error}")
+    if isinstance(error, httpx.TimeoutException):
+        return RequestTimeoutError(f"The request timed out ({kind})")
+    return NetworkError(f"The request failed on the network ({kind})")
+
+
+def failure(outcome: Answer | httpx.HTTPError) -> ApiError:
+    """The typed error for an attempt that will not be retried."""
+    if isinstance(outcome, Answer):
+        return error_for(outcome.response, outcome.body)
+    failure = network_error(outcome)
+    failure.__cause__ = outcome  # as ``raise ... from outcome`` would
+    return failure
+
+
+def redacted(error: httpx.HTTPError) -> httpx.HTTPError:
+    """``error`` made safe to keep as an error's ``__cause__``: error trackers record both.
+
+    The request it carries loses its credential, and the traceback (whose httpx and httpcore frames hold
+    the request headers in their locals) is dropped.
+    """
+    try:
+        request = error.request
+    except RuntimeError:  # raised before a request was attached
+        pass
+    else:
+        if "authorization" in request.headers:
+            request.headers["authorization"] = "[redacted]"
+    return error.with_traceback(None)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib
 import re
-import reprlib
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
+from ._reading import ApiResponse, as_any, as_object, shown, without_envelope
 from ._validation import validate_path_segment
 from .errors import MalformedResponseError
-from .http_client import ApiResponse, HttpClient
+from .http_client import HttpClient
 from .pagination import Page, auto_paginate
 
 __all__ = [
@@ -130,51 +130,6 @@ def model_class(name: str) -> Any:
     return cls
 
 
-def _bounded_repr() -> reprlib.Repr:
-    shown = reprlib.Repr()  # its limits are attributes (keyword arguments only from Python 3.12)
-    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxstring, shown.maxother = 4, 20, 20, 200, 200
-    return shown
-
-
-_SHOWN = _bounded_repr()
-
-
-def _shown(data: Any) -> str:
-    """A bounded ``repr`` of an odd answer for ``raw_body``: however large or deep it is."""
-    return _SHOWN.repr(data)
-
-
-def _without_envelope(data: Any) -> Any:
-    """The object inside a ``{"data": ...}`` envelope (a body whose only key is ``data``), else ``data``."""
-    if isinstance(data, dict) and len(data) == 1 and "data" in data:
-        return data["data"]
-    return data
-
-
-def _tagged(data: Any, etag: str | None) -> Any:
-    """``data`` with ``_etag`` added when it is an object and the answer had an ETag."""
-    if isinstance(data, dict) and etag is not None:
-        data["_etag"] = etag
-    return data
-
-
-def as_any(response: ApiResponse) -> Any:
-    """Whatever was answered: an object is unwrapped and gets ``_etag``."""
-    return _tagged(_without_envelope(response.data), response.etag)
-
-
-def as_object(response: ApiResponse) -> dict[str, Any]:
-    """One object, unwrapped, with ``_etag``; an empty body is ``{}``, anything else (``null`` too) is malformed."""
-    data = _tagged({} if response.empty else _without_envelope(response.data), response.etag)
-    if not isinstance(data, dict):
-        raise MalformedResponseError(
-            status_code=response.status_code,
-            error_description="The API answered with something other than a JSON object",
-            raw_body=_shown(response.data),
-        )
-    return data
-
-
 def as_none(response: ApiResponse) -> None:
     """Nothing: the call is made for its effect (DELETE answers 204)."""
 
@@ -186,7 +141,7 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
         raise MalformedResponseError(
             status_code=response.status_code,
             error_description="The API answered a list call without a 'data' list",
-            raw_body=_shown(body),
+            raw_body=shown(body),
         )
     cursor = body.get("next_cursor")
     return items, bool(body.get("has_more")), cursor if isinstance(cursor, str) else None
@@ -204,11 +159,21 @@ def _parse_models(name: str, items: list[Any], response: ApiResponse) -> list[An
     try:
         return [parse(item) for item in items]
     except ValueError as error:  # pydantic's ValidationError is a ValueError
-        raise MalformedResponseError(
-            status_code=response.status_code,
-            error_description=f"The API answered with an object that is not a valid {name}",
-            raw_body=str(error),
-        ) from error
+        raise _not_a_valid(name, response, str(error)) from error
+    except BaseException as error:
+        # early pydantic-core releases can panic on odd text while describing an error: a pyo3
+        # PanicException, which is a BaseException. It is the answer's fault: type it like any other.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise _not_a_valid(name, response, None) from error
+
+
+def _not_a_valid(name: str, response: ApiResponse, detail: str | None) -> MalformedResponseError:
+    return MalformedResponseError(
+        status_code=response.status_code,
+        error_description=f"The API answered with an object that is not a valid {name}",
+        raw_body=detail,
+    )
 
 
 class _ModelShape:
@@ -229,7 +194,7 @@ class _ModelShape:
         if self.page:
             items, has_more, next_cursor = _page_parts(response)
             return Page(data=_parse_models(self.name, items, response), has_more=has_more, next_cursor=next_cursor)
-        (instance,) = _parse_models(self.name, [_without_envelope(response.data)], response)
+        (instance,) = _parse_models(self.name, [without_envelope(response.data)], response)
         instance._etag = response.etag
         return instance
 

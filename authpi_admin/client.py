@@ -10,7 +10,6 @@ import httpx
 
 from ._account import ACCOUNT_PLACEHOLDER
 from ._auth import TokenRefresher
-from ._resource import as_object
 from ._validation import check_credential, validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
@@ -105,7 +104,7 @@ class AuthPIAdmin(AccountRoot):
 
         Asked anew on every call (not cached); the answer's ``{"data": ...}`` envelope is removed.
         """
-        return as_object(await self._client.request("GET", "/v1/me"))
+        return await self._client.whoami()
 
     @property
     def http(self) -> HttpClient:

@@ -19,15 +19,23 @@ import httpx
 from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
-from ._reading import ApiResponse, BodyTooLarge, error_for, read_body, success_for
+from ._reading import (
+    Answer,
+    ApiResponse,
+    AttemptDeadline,
+    BodyTooLarge,
+    as_object,
+    failure,
+    read_body,
+    redacted,
+    release,
+    success_for,
+)
 from ._validation import check_base_url, check_credential, check_headers, timeout_config, validate_path_segment
 from .errors import (
-    ApiError,
     ClosedClientError,
     ConfigurationError,
     MalformedResponseError,
-    NetworkError,
-    RequestTimeoutError,
 )
 from .retries import RetryConfig, RetryPolicy
 from .user_agent import build_user_agent
@@ -60,14 +68,6 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # How many parsed request URLs a client keeps (then it starts over).
 _URL_CACHE_SIZE = 256
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """One HTTP answer: the response (status and headers) and its body, already read and bounded."""
-
-    response: httpx.Response
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,57 +108,6 @@ def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
-_EMPTY_STREAM = httpx.ByteStream(b"")
-
-
-def _release(response: httpx.Response) -> None:
-    """Let a fully read response be freed at once rather than at the next cyclic garbage collection.
-
-    httpx keeps a response and the stream bound to it in a reference cycle. The SDK reads the body
-    before this is called and never hands the response out, so cutting the cycle is safe, and it keeps
-    ``list_all`` in flat memory: otherwise every page waits for the collector.
-    """
-    response.stream = _EMPTY_STREAM
-
-
-class _AttemptDeadline(httpx.ReadTimeout):
-    """An attempt outlived its whole-attempt deadline (httpx's own timeouts limit each read only)."""
-
-
-def _network_error(error: httpx.HTTPError) -> NetworkError:
-    kind = type(error).__name__
-    if isinstance(error, _AttemptDeadline):
-        return RequestTimeoutError(f"The request timed out: {error}")
-    if isinstance(error, httpx.TimeoutException):
-        return RequestTimeoutError(f"The request timed out ({kind})")
-    return NetworkError(f"The request failed on the network ({kind})")
-
-
-def _failure(outcome: _Answer | httpx.HTTPError) -> ApiError:
-    """The typed error for an attempt that will not be retried."""
-    if isinstance(outcome, _Answer):
-        return error_for(outcome.response, outcome.body)
-    failure = _network_error(outcome)
-    failure.__cause__ = outcome  # as ``raise ... from outcome`` would
-    return failure
-
-
-def _redacted(error: httpx.HTTPError) -> httpx.HTTPError:
-    """``error`` made safe to keep as an error's ``__cause__``: error trackers record both.
-
-    The request it carries loses its credential, and the traceback (whose httpx and httpcore frames hold
-    the request headers in their locals) is dropped.
-    """
-    try:
-        request = error.request
-    except RuntimeError:  # raised before a request was attached
-        pass
-    else:
-        if "authorization" in request.headers:
-            request.headers["authorization"] = "[redacted]"
-    return error.with_traceback(None)
-
-
 def _longest_phase(timeout: httpx.Timeout) -> float | None:
     """The whole-attempt deadline for ``timeout``: its longest phase (None when no phase is limited)."""
     phases = [phase for phase in (timeout.connect, timeout.read, timeout.write, timeout.pool) if phase is not None]
@@ -194,7 +143,7 @@ class HttpClient:
         self._http = http_client or httpx.AsyncClient(timeout=configured, trust_env=not plain_http)
         self._closed = False
         self._token = BearerToken(token, on_token_expired, scheme=scheme)
-        self._account = AccountResolver(self)
+        self._account = AccountResolver(self.whoami)
         # Built once, not per request: the headers every request starts from, the timeout object, and
         # parsed URLs of recent paths (httpx's URL parsing is costly).
         self._base_headers = {
@@ -243,6 +192,10 @@ class HttpClient:
             sibling._base_headers = {**self._base_headers, **_allowed_headers(headers)}
         return sibling
 
+    async def whoami(self) -> dict[str, Any]:
+        """``GET /v1/me``, unwrapped: who the credential is, and the accounts it may act on."""
+        return as_object(await self.request("GET", "/v1/me"))
+
     async def close(self) -> None:
         """Stop taking requests; close the httpx client if this object created it."""
         self._closed = True
@@ -259,23 +212,17 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> ApiResponse:
-        """Send one call and return its parsed body and ETag; raise a typed :class:`ApiError` otherwise.
+        """Send one call; return its parsed body and ETag, or raise a typed :class:`ApiError`.
 
-        The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes the token
-        once and resends. Nothing from httpx escapes: network failures raise :class:`NetworkError`.
+        The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once.
         """
-        if self.is_closed:
-            raise ClosedClientError()
-        self._check_event_loop()
-        if ACCOUNT_PLACEHOLDER in path:  # the account was not given: found once through GET /v1/me
-            path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
-        prepared = self._prepare(method, path, body, query, headers, timeout)
+        prepared = await self._begin(method, path, body, query, headers, timeout)
         retries_done = 0
         refreshed = False
         while True:
             generation = self._token.generation
             outcome = await self._attempt(prepared, retries_done + 1)
-            if isinstance(outcome, _Answer):
+            if isinstance(outcome, Answer):
                 response = outcome.response
                 if 200 <= response.status_code < 300:
                     return success_for(response, outcome.body)
@@ -284,16 +231,33 @@ class HttpClient:
                     await self._token.refresh(generation, self._deadline(prepared))
                     continue
             policy = self._retry
-            answered = outcome.response if isinstance(outcome, _Answer) else outcome
+            answered = outcome.response if isinstance(outcome, Answer) else outcome
             wait = (
                 policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
                 if policy is not None
                 else None
             )
             if policy is None or wait is None:
-                raise _failure(outcome)
+                raise failure(outcome)
             await policy.sleep(wait)
             retries_done += 1
+
+    async def _begin(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> _Prepared:
+        """Everything checked before a first attempt: the client, the loop, the account, the request."""
+        if self.is_closed:
+            raise ClosedClientError()
+        self._check_event_loop()
+        if ACCOUNT_PLACEHOLDER in path:  # the account was not given: found once through GET /v1/me
+            path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
+        return self._prepare(method, path, body, query, headers, timeout)
 
     def _check_event_loop(self) -> None:
         """One client serves one event loop: its connections and token refresh belong to that loop.
@@ -376,31 +340,31 @@ class HttpClient:
         """Seconds one attempt may take, connect to last byte (httpx limits each read, not the whole)."""
         return _longest_phase(prepared.timeout or self._http.timeout)
 
-    async def _attempt(self, prepared: _Prepared, attempt: int) -> _Answer | httpx.HTTPError:
+    async def _attempt(self, prepared: _Prepared, attempt: int) -> Answer | httpx.HTTPError:
         """Send once under the whole-attempt deadline: the answer (body read, bounded), or the httpx error."""
         import asyncio  # the loop is running: already imported
 
         started = time.perf_counter()
         deadline = self._deadline(prepared)
-        outcome: _Answer | httpx.HTTPError
+        outcome: Answer | httpx.HTTPError
         guarded = self._deadlines.enter(deadline)
         try:
             outcome = await self._exchange(prepared)
         except asyncio.CancelledError:
             if guarded is None or not self._deadlines.expired(guarded):
                 raise  # cancelled by its caller: not ours to swallow
-            outcome = _AttemptDeadline(f"the attempt took longer than {deadline} s, connect to last byte")
+            outcome = AttemptDeadline(f"the attempt took longer than {deadline} s, connect to last byte")
         except httpx.HTTPError as error:
-            outcome = _redacted(error)
+            outcome = redacted(error)
         finally:
             self._deadlines.leave(guarded)
         if logger.isEnabledFor(logging.DEBUG):
-            result = outcome.response.status_code if isinstance(outcome, _Answer) else type(outcome).__name__
+            result = outcome.response.status_code if isinstance(outcome, Answer) else type(outcome).__name__
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
         return outcome
 
-    async def _exchange(self, prepared: _Prepared) -> _Answer:
+    async def _exchange(self, prepared: _Prepared) -> Answer:
         """One request and its answer, read with a bound on its size."""
         request = self._http.build_request(
             prepared.method,
@@ -423,5 +387,5 @@ class HttpClient:
             raise MalformedResponseError(
                 status_code=response.status_code, error_description=str(error), raw_body=None
             ) from None
-        _release(response)
-        return _Answer(response, body)
+        release(response)
+        return Answer(response, body)

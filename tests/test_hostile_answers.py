@@ -66,3 +66,21 @@ async def test_a_model_the_server_breaks_is_a_malformed_response(httpx_mock: HTT
         assert caught.value.__cause__ is not None
         with pytest.raises(MalformedResponseError, match="not a valid Note"):
             await admin.accounts.backlinks_notes("me")
+
+
+async def test_a_panic_inside_the_model_parser_is_a_malformed_response(
+    httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from authpi_admin.generated import models
+
+    class PanicException(BaseException):  # what pyo3 raises when pydantic-core panics (seen with 2.0)
+        pass
+
+    def panics(cls: object, value: object) -> None:
+        raise PanicException("byte index 25 is not a char boundary")
+
+    monkeypatch.setattr(models.WebhookListItem, "model_validate", classmethod(panics))
+    httpx_mock.add_response(json={"data": [{"id": "wh_1"}], "has_more": False})
+    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+        with pytest.raises(MalformedResponseError, match="not a valid WebhookListItem"):
+            await admin.webhooks.list()
