@@ -10,7 +10,16 @@ import httpx
 
 from .errors import ConfigurationError
 
-__all__ = ["check_base_url", "check_credential", "check_headers", "timeout_config", "validate_path_segment"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "check_base_url",
+    "check_credential",
+    "check_headers",
+    "check_max_concurrency",
+    "is_default_timeout",
+    "timeout_config",
+    "validate_path_segment",
+]
 
 _SEPARATOR = re.compile(r"[/\\?#]")
 # Anything unsafe in one search: separators, control characters, percent-encoded separators, dots or
@@ -81,6 +90,31 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
             raise ValueError(
                 f"Invalid value for header {name!r}: it holds a line break, a control or a non-ASCII character"
             )
+
+
+class DefaultTimeout(float):
+    """The default timeout, 30 s, told apart from a timeout the caller chose (even one of 30.0).
+
+    A client built around an injected ``httpx.AsyncClient`` keeps that client's own timeout unless the
+    caller chose one, as 0.3.0 did; signatures still show the default as ``30.0``.
+    """
+
+    __slots__ = ()
+
+
+DEFAULT_TIMEOUT: float = DefaultTimeout(30.0)
+
+
+def is_default_timeout(timeout: object) -> bool:
+    """True for the default timeout as such (not a timeout the caller chose, even 30.0)."""
+    return type(timeout) is DefaultTimeout
+
+
+def check_max_concurrency(value: object) -> int:
+    """``value`` if it is a whole number of 1 or more, else ``ConfigurationError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError("max_concurrency must be a whole number, 1 or more")
+    return value
 
 
 def _positive_seconds(value: object) -> bool:

@@ -10,10 +10,10 @@ import httpx
 
 from ._account import ACCOUNT_PLACEHOLDER
 from ._auth import TokenRefresher
-from ._validation import check_credential, validate_path_segment
+from ._validation import DEFAULT_TIMEOUT, check_credential, validate_path_segment
 from .errors import ConfigurationError
 from .generated.root import AccountRoot
-from .http_client import DEFAULT_TIMEOUT, HttpClient
+from .http_client import DEFAULT_MAX_CONCURRENCY, HttpClient
 from .retries import RetryConfig, RetryPolicy
 
 __all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
@@ -35,7 +35,8 @@ class AuthPIAdmin(AccountRoot):
     ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with
     ``allow_insecure_http=True``). A write that carries an ``idempotency_key`` is retried like a read (the
     API replays it rather than applying it twice); ``idempotency_keys=True`` gives every write without one
-    a fresh key, so all writes retry safely.
+    a fresh key, so all writes retry safely. At most ``max_concurrency`` requests (default 100, httpx's
+    pool size) are in flight at once; more wait their turn in the client.
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class AuthPIAdmin(AccountRoot):
         retries: bool | Mapping[str, Any] | RetryConfig | None = True,
         allow_insecure_http: bool = False,
         idempotency_keys: bool = False,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         check_credential(api_key, access_token)
         if access_token and not account_id:
@@ -68,6 +70,7 @@ class AuthPIAdmin(AccountRoot):
             retries=retries,
             allow_insecure_http=allow_insecure_http,
             idempotency_keys=idempotency_keys,
+            max_concurrency=max_concurrency,
         )
         self._base_path = f"/v1/accounts/{account}"
         self.account_id = account_id

@@ -31,7 +31,16 @@ from ._reading import (
     release,
     success_for,
 )
-from ._validation import check_base_url, check_credential, check_headers, timeout_config, validate_path_segment
+from ._validation import (
+    DEFAULT_TIMEOUT,
+    check_base_url,
+    check_credential,
+    check_headers,
+    check_max_concurrency,
+    is_default_timeout,
+    timeout_config,
+    validate_path_segment,
+)
 from .errors import (
     ClosedClientError,
     ConfigurationError,
@@ -47,17 +56,10 @@ if TYPE_CHECKING:
 __all__ = ["ApiResponse", "HttpClient", "RetryConfig", "validate_path_segment"]
 
 
-class _DefaultTimeout(float):
-    """The default timeout, 30 s, told apart from a timeout the caller chose (even one of 30.0).
-
-    A client built around an injected ``httpx.AsyncClient`` keeps that client's own timeout unless the
-    caller chose one, as 0.3.0 did; signatures still show the default as ``30.0``.
-    """
-
-    __slots__ = ()
-
-
-DEFAULT_TIMEOUT: float = _DefaultTimeout(30.0)
+# How many requests one client has in flight at most: httpx's default pool size. Callers that start more
+# at once (asyncio.gather over 10,000 calls) wait in the SDK instead of in httpx's pool, where waiting
+# costs more with every waiter and ends in pool timeouts.
+DEFAULT_MAX_CONCURRENCY = 100
 
 # Headers the SDK owns; callers may not override them through default or per-call headers.
 RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
@@ -130,12 +132,15 @@ class HttpClient:
         retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = None,
         allow_insecure_http: bool = False,
         idempotency_keys: bool = False,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         scheme, token = check_credential(api_key, access_token)
         configured = timeout_config(timeout, setting=True)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
         self._idempotency_keys = idempotency_keys
+        self._max_concurrency = check_max_concurrency(max_concurrency)
+        self._slots: asyncio.Semaphore | None = None  # made on the client's event loop, by its first request
         self._owns_http_client = http_client is None
         # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
@@ -146,12 +151,9 @@ class HttpClient:
         self._account = AccountResolver(self.whoami)
         # Built once, not per request: the headers every request starts from, the timeout object, and
         # parsed URLs of recent paths (httpx's URL parsing is costly).
-        self._base_headers = {
-            "accept": "application/json",
-            "user-agent": build_user_agent(),
-            **_allowed_headers(default_headers),
-        }
-        keep_injected = http_client is not None and type(timeout) is _DefaultTimeout
+        self._base_headers = {"accept": "application/json", "user-agent": build_user_agent()}
+        self._base_headers.update(_allowed_headers(default_headers))
+        keep_injected = http_client is not None and is_default_timeout(timeout)
         self._timeout_config: httpx.Timeout | None = None if keep_injected else configured
         self._urls: dict[str, httpx.URL] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # set by the first request
@@ -270,6 +272,7 @@ class HttpClient:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
+            self._slots = asyncio.Semaphore(self._max_concurrency)
         elif loop is not self._loop:
             raise ConfigurationError(
                 "This client was first used on another event loop. Create one AuthPIAdmin per event loop "
@@ -347,6 +350,8 @@ class HttpClient:
         started = time.perf_counter()
         deadline = self._deadline(prepared)
         outcome: Answer | httpx.HTTPError
+        assert self._slots is not None  # made by _check_event_loop
+        await self._slots.acquire()  # queued here, not in httpx's pool: its wait has its own timeout
         guarded = self._deadlines.enter(deadline)
         try:
             outcome = await self._exchange(prepared)
@@ -358,6 +363,7 @@ class HttpClient:
             outcome = redacted(error)
         finally:
             self._deadlines.leave(guarded)
+            self._slots.release()
         if logger.isEnabledFor(logging.DEBUG):
             result = outcome.response.status_code if isinstance(outcome, Answer) else type(outcome).__name__
             elapsed = (time.perf_counter() - started) * 1000

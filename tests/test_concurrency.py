@@ -6,11 +6,12 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from authpi_admin import AuthPIAdmin
+from authpi_admin import AuthPIAdmin, ConfigurationError
 from authpi_admin.testing import Emulator, EmulatorServer
 
 
@@ -90,3 +91,29 @@ async def test_responses_are_freed_without_waiting_for_the_garbage_collector() -
             assert [ref() for ref in alive] == [None] * 5
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(None, 100), (7, 7)])
+async def test_the_client_bounds_its_own_requests_in_flight(limit: int | None, expected: int) -> None:
+    in_flight = peak = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return httpx.Response(200, json={"data": {"id": "usr_1"}})
+
+    options: dict[str, Any] = {} if limit is None else {"max_concurrency": limit}
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with http, AuthPIAdmin(account_id="me", api_key="key_1", http_client=http, **options) as admin:
+        users = admin.issuer("i_1").users
+        results = await asyncio.gather(*(users.get("usr_1") for _ in range(2_000)))
+    assert len(results) == 2_000 and peak == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+def test_max_concurrency_must_be_a_positive_whole_number(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match="max_concurrency must be a whole number"):
+        AuthPIAdmin(api_key="key_1", max_concurrency=bad)  # type: ignore[arg-type]
