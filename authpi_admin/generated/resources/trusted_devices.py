@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{device_id}", as_none)
+_REVOKE_ALL: Endpoint[dict[str, Any]] = Endpoint("POST", "/revoke-all", as_object)
 
 
 class TrustedDevicesResource(Resource):
@@ -109,3 +110,30 @@ class TrustedDevicesResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (device_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+    async def revoke_all(
+        self,
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Revoke All Trusted Devices.
+
+        Args:
+            if_match: Apply the change only while the object still has this ETag (else 412).
+            idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
+            timeout: Seconds one attempt may take, connect to last byte (default: the client's).
+            headers: Extra request headers for this call.
+
+        Returns:
+            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+
+        Raises:
+            AuthenticationError: the credential is missing, wrong or expired.
+            PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
+        """
+        return await self._call(
+            _REVOKE_ALL, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
+        )
