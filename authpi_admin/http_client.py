@@ -218,7 +218,7 @@ class HttpClient:
 
         The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once.
         """
-        prepared = await self._begin(method, path, body, query, headers, timeout)
+        prepared = self._prepare(method, await self._begin(path), body, query, headers, timeout)
         retries_done = 0
         refreshed = False
         while True:
@@ -244,22 +244,14 @@ class HttpClient:
             await policy.sleep(wait)
             retries_done += 1
 
-    async def _begin(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        query: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        timeout: float | None,
-    ) -> _Prepared:
-        """Everything checked before a first attempt: the client, the loop, the account, the request."""
+    async def _begin(self, path: str) -> str:
+        """``path`` ready to send: the client still open, on its own loop, and the account filled in."""
         if self.is_closed:
             raise ClosedClientError()
         self._check_event_loop()
         if ACCOUNT_PLACEHOLDER in path:  # the account was not given: found once through GET /v1/me
             path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
-        return self._prepare(method, path, body, query, headers, timeout)
+        return path
 
     def _check_event_loop(self) -> None:
         """One client serves one event loop: its connections and token refresh belong to that loop.
