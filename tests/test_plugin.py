@@ -29,7 +29,8 @@ def test_without_the_extra_only_the_tests_that_use_a_fixture_fail_saying_what_to
     result.assert_outcomes(passed=1, errors=1)
     output = result.stdout.str()
     hint = 'pip install "authpi-admin[testing]"'
-    assert output.count(f"The AuthPI emulator needs the testing extra (starlette is not installed): {hint}") == 1
+    message = f"The AuthPI emulator needs the testing extra (starlette is not installed): {hint}"
+    assert message in output.splitlines()  # the error's whole report: that one line
     assert "Traceback" not in output and "halted" not in output
 
 
