@@ -359,6 +359,42 @@ async def _memory() -> Row:
     )
 
 
+# ----------------------------------------------------------------------------------- emulator growth
+
+
+def _seeded_emulator(users: int) -> Any:
+    from authpi_admin.testing import Emulator
+
+    emulator = Emulator()
+    emulator.seed("/v1/accounts/me/issuers", {"id": "i_1", "name": "bench"})
+    for n in range(users):
+        emulator.seed("/v1/accounts/me/issuers/i_1/users", {"email": f"seed{n}@example.com"})
+    return emulator
+
+
+async def _creates(emulator: Any, count: int, tag: str) -> float:
+    """Seconds per create through the SDK, in process."""
+    async with emulator.client(account_id="me") as admin:
+        users = admin.issuer("i_1").users
+        started = time.perf_counter()
+        for n in range(count):
+            await users.create({"email": f"{tag}{n}@example.com"})
+        return (time.perf_counter() - started) / count
+
+
+async def _create_growth(rounds: int) -> Row:
+    """A create in a collection of 5,000 users against one in a collection of 100: the store's indexes."""
+    small, large = _seeded_emulator(100), _seeded_emulator(5_000)
+    ratios = []
+    for index in range(rounds):  # interleaved, each round on fresh names
+        at_small = await _creates(small, 100, f"s{index}_")
+        at_large = await _creates(large, 100, f"l{index}_")
+        ratios.append(at_large / at_small)
+    ratio = statistics.median(ratios)
+    detail = f"median of {rounds} rounds of 100 creates; spread {min(ratios):.2f}-{max(ratios):.2f}"
+    return Row("emulator create at 5,000 users / at 100", ratio, "<= 1.2", ratio <= 1.2, detail)
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 
@@ -380,6 +416,7 @@ def main() -> int:
     rows.append(_throughput(1_000, 100, 3 if args.quick else 15))
     rows.append(_import_cost(5 if args.quick else 10))
     rows.append(asyncio.run(_memory()))
+    rows.append(asyncio.run(_create_growth(3 if args.quick else 9)))
     table = _table(rows)
     print(table)
     if not args.quick:

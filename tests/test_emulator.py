@@ -394,3 +394,21 @@ def test_seed_and_get(emulator: Emulator) -> None:
         emulator.seed(f"{ACCT}/issuers/iss_seed")
     with pytest.raises(ValueError, match="unknown collection"):
         emulator.seed(f"{ACCT}/planets")
+
+
+async def test_uniqueness_follows_updates_and_deletes(http: httpx.AsyncClient, emulator: Emulator) -> None:
+    emulator.seed("/v1/accounts/me/issuers", {"id": "i_u", "name": "unique"})
+    users = f"{ACCT}/issuers/i_u/users"
+
+    def user(name: str) -> dict[str, str]:
+        return {"username_type": "username", "username": name}
+
+    first = (await http.post(users, json=user("ann"))).json()["data"]
+    await http.patch(f"{users}/{first['id']}", json={"username": "bob"})
+    assert (await http.post(users, json=user("ANN"))).status_code == 201  # freed by the update
+    assert (await http.post(users, json=user("bob"))).status_code == 409  # taken by it
+    await http.delete(f"{users}/{first['id']}")
+    assert (await http.post(users, json=user("bob"))).status_code == 201  # freed by the delete
+    for n in range(3):  # seeding goes through the same index
+        emulator.seed("/v1/accounts/me/issuers/i_u/users", {"email": f"s{n}@example.com"})
+    assert (await http.post(users, json={"email": "s1@example.com"})).status_code == 409

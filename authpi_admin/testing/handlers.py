@@ -180,6 +180,7 @@ class Handlers:
         if "status" in call.payload and call.payload["status"] != record.data.get("status"):
             changed["status_at"] = int(self.state.clock())
         record.data = changed
+        self.store.reindex(record, call.account)
         self._bump(record)
         self._written(call, record, "updated")
         return _object(record)

@@ -123,13 +123,25 @@ class Record:
         return dict(self.data)
 
 
+# (kind, account, unique field group, the siblings' parents) -> the group's values (lower-cased) -> record key
+_UniqueIndex = dict[tuple[str, str, tuple[str, ...], frozenset[tuple[str, str]]], dict[tuple[str, ...], str]]
+
+
 class Store:
-    """Records per (kind, account), in creation order, with a unique index."""
+    """Records per (kind, account), in creation order, with an index of each kind's unique fields.
+
+    The index makes the duplicate check of a create or update O(1) whatever the collection's size (a scan of
+    the siblings made seeding 5,000 users take 27 s). Code that replaces a record's data calls
+    :meth:`reindex`.
+    """
 
     def __init__(self, seed: int = 0) -> None:
         self._records: dict[tuple[str, str], dict[str, Record]] = {}
         self._random = random.Random(seed)
         self._seq = 0
+        self._unique: _UniqueIndex = {}
+        # what each record is indexed under, so removing it does not depend on its current data
+        self._indexed: dict[tuple[str, str, str], list[tuple[Any, tuple[str, ...]]]] = {}
 
     def new_id(self, kind: str) -> str:
         return f"{KINDS[kind].prefix}_{self._random.getrandbits(64):016x}"
@@ -148,10 +160,37 @@ class Store:
         record = Record(kind, key, data, dict(parents), self.next_seq())
         record.touch()
         self.table(kind, account)[key] = record
+        self._index(record, account)
         return record
 
     def remove(self, kind: str, account: str, key: str) -> None:
-        self.table(kind, account).pop(key, None)
+        if self.table(kind, account).pop(key, None) is not None:
+            self._unindex(kind, account, key)
+
+    def reindex(self, record: Record, account: str) -> None:
+        """Index ``record`` again after its data was replaced (its unique fields may have changed)."""
+        self._unindex(record.kind, account, record.key)
+        self._index(record, account)
+
+    def _index(self, record: Record, account: str) -> None:
+        entries = []
+        for group, values in self._unique_values(record.kind, record.data):
+            index = (record.kind, account, group, frozenset(record.parents.items()))
+            self._unique.setdefault(index, {})[values] = record.key
+            entries.append((index, values))
+        if entries:
+            self._indexed[(record.kind, account, record.key)] = entries
+
+    def _unindex(self, kind: str, account: str, key: str) -> None:
+        for index, values in self._indexed.pop((kind, account, key), []):
+            if self._unique.get(index, {}).get(values) == key:
+                del self._unique[index][values]
+
+    @staticmethod
+    def _unique_values(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+        for group in KINDS[kind].unique:
+            if all(data.get(name) is not None for name in group):
+                yield group, tuple(str(data[name]).lower() for name in group)
 
     def under(self, kind: str, account: str, parents: Mapping[str, str]) -> Iterator[Record]:
         """Records of a kind whose parents include all of ``parents``."""
@@ -167,7 +206,8 @@ class Store:
                 continue
             doomed = [key for key, record in table.items() if record.parents.get(parent) == value]
             for key in doomed:
-                del table[key]
+                kind = table.pop(key).kind
+                self._unindex(kind, account, key)
             removed += len(doomed)
         return removed
 
@@ -179,11 +219,9 @@ class Store:
         self, record_kind: str, account: str, parents: Mapping[str, str], data: Mapping[str, Any], key: str
     ) -> str | None:
         """The unique field group that ``data`` would duplicate among its siblings, or None."""
-        for group in KINDS[record_kind].unique:
-            if any(data.get(name) is None for name in group):
-                continue
-            wanted = tuple(str(data[name]).lower() for name in group)
-            for other in self.under(record_kind, account, parents):
-                if other.key != key and tuple(str(other.data.get(n)).lower() for n in group) == wanted:
-                    return ", ".join(group)
+        scope = frozenset(parents.items())
+        for group, values in self._unique_values(record_kind, data):
+            holder = self._unique.get((record_kind, account, group, scope), {}).get(values)
+            if holder is not None and holder != key:
+                return ", ".join(group)
         return None
