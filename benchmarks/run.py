@@ -395,6 +395,24 @@ async def _create_growth(rounds: int) -> Row:
     return Row("emulator create at 5,000 users / at 100", ratio, "<= 1.2", ratio <= 1.2, detail)
 
 
+async def _walk(emulator: Any) -> float:
+    """Seconds per item of ``list_all`` over every user, pages of 20, in process."""
+    async with emulator.client(account_id="me") as admin:
+        started = time.perf_counter()
+        walked = sum([1 async for _ in admin.issuer("i_1").users.list_all(limit=20)])
+        return (time.perf_counter() - started) / walked
+
+
+async def _walk_growth(rounds: int) -> Row:
+    """Walking 5,000 users against walking 100, per item: a page should cost the page, not the collection."""
+    small, large = _seeded_emulator(100), _seeded_emulator(5_000)
+    await _walk(small)  # warm-up
+    ratios = [await _walk(large) / await _walk(small) for _ in range(rounds)]
+    ratio = statistics.median(ratios)
+    detail = f"per item, pages of 20; median of {rounds} rounds; spread {min(ratios):.2f}-{max(ratios):.2f}"
+    return Row("emulator list_all per item: 5,000 users / 100", ratio, "<= 1.2", ratio <= 1.2, detail)
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 
@@ -417,6 +435,7 @@ def main() -> int:
     rows.append(_import_cost(5 if args.quick else 10))
     rows.append(asyncio.run(_memory()))
     rows.append(asyncio.run(_create_growth(3 if args.quick else 9)))
+    rows.append(asyncio.run(_walk_growth(3 if args.quick else 9)))
     table = _table(rows)
     print(table)
     if not args.quick:

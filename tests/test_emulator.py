@@ -412,3 +412,19 @@ async def test_uniqueness_follows_updates_and_deletes(http: httpx.AsyncClient, e
     for n in range(3):  # seeding goes through the same index
         emulator.seed("/v1/accounts/me/issuers/i_u/users", {"email": f"s{n}@example.com"})
     assert (await http.post(users, json={"email": "s1@example.com"})).status_code == 409
+
+
+async def test_pages_after_a_cursor_skip_removed_objects_and_keep_new_ones(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.seed("/v1/accounts/me/issuers", {"id": "i_p", "name": "paged"})
+    users = f"{ACCT}/issuers/i_p/users"
+    ids = [emulator.seed("/v1/accounts/me/issuers/i_p/users", {"id": f"u{n}"})["id"] for n in range(6)]
+    first = (await http.get(users, params={"limit": 2})).json()
+    assert [u["id"] for u in first["data"]] == ["u0", "u1"]
+    await http.delete(f"{users}/u2")
+    await http.delete(f"{users}/u3")
+    emulator.seed("/v1/accounts/me/issuers/i_p/users", {"id": "u2"})  # the same id again, created last
+    rest = (await http.get(users, params={"limit": 10, "cursor": first["next_cursor"]})).json()
+    assert [u["id"] for u in rest["data"]] == ["u4", "u5", "u2"]
+    assert rest["has_more"] is False and ids[2] == "u2"

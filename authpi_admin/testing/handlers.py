@@ -14,7 +14,7 @@ from typing import Any
 from .actions import ACTIONS, ActionContext
 from .defaults import complete
 from .events import event_type, record_event
-from .listing import page_of
+from .listing import decode_cursor, page_of
 from .routes import RouteSpec
 from .state import EmulatorState, WriteLog
 from .store import KINDS, PARENT_KIND, Problem, Record
@@ -210,12 +210,9 @@ class Handlers:
         record.touch()
 
     def _list(self, spec: RouteSpec, account: str, parents: dict[str, str], query: dict[str, Any]) -> dict[str, Any]:
-        if spec.collection == "accounts":
-            candidates: Any = self.store.table("accounts", account).values()
-        else:
-            scope = {k: v for k, v in parents.items() if k != "account_id"}
-            candidates = self.store.under(spec.collection, account, scope)
-        return page_of(self.store, account, candidates, query)
+        after = decode_cursor(query.get("cursor"))
+        scope = {} if spec.collection == "accounts" else {k: v for k, v in parents.items() if k != "account_id"}
+        return page_of(self.store, account, self.store.under(spec.collection, account, scope, after), query)
 
     def _written(self, call: Call, record: Record, change: str) -> None:
         """Log a write and record its event (``change`` is a verb like ``created``, or a full type)."""

@@ -64,12 +64,17 @@ def passes(store: Store, account: str, record: Record, filters: dict[str, Any]) 
 
 
 def page_of(store: Store, account: str, candidates: Iterable[Record], query: dict[str, Any]) -> dict[str, Any]:
-    """The list body for ``query`` (``limit``, ``cursor`` and filters) over ``candidates`` in order."""
+    """The list body for ``query`` (``limit`` and filters) over ``candidates``: records in creation order
+    that come after the cursor. Only as many are looked at as the page needs (one more tells ``has_more``)."""
     limit = query.get("limit", 20)
-    after = decode_cursor(query.get("cursor"))
     filters = {k: v for k, v in query.items() if k not in ("limit", "cursor")}
-    matching = [r for r in candidates if r.seq > after and passes(store, account, r, filters)]
-    page = matching[:limit]
-    has_more = len(matching) > limit
+    page: list[Record] = []
+    has_more = False
+    for record in candidates:
+        if passes(store, account, record, filters):
+            if len(page) == limit:
+                has_more = True
+                break
+            page.append(record)
     cursor = encode_cursor(page[-1].seq) if has_more else None
     return {"data": [r.public() for r in page], "has_more": has_more, "next_cursor": cursor}

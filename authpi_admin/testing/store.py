@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import random
@@ -142,6 +143,10 @@ class Store:
         self._unique: _UniqueIndex = {}
         # what each record is indexed under, so removing it does not depend on its current data
         self._indexed: dict[tuple[str, str, str], list[tuple[Any, tuple[str, ...]]]] = {}
+        # each collection in creation order (sequence numbers only grow): a page starts at its cursor by
+        # bisection; removed records stay here and are skipped (table identity is the truth)
+        self._order: dict[tuple[str, str], list[Record]] = {}
+        self._order_seqs: dict[tuple[str, str], list[int]] = {}
 
     def new_id(self, kind: str) -> str:
         return f"{KINDS[kind].prefix}_{self._random.getrandbits(64):016x}"
@@ -161,6 +166,8 @@ class Store:
         record.touch()
         self.table(kind, account)[key] = record
         self._index(record, account)
+        self._order.setdefault((kind, account), []).append(record)
+        self._order_seqs.setdefault((kind, account), []).append(record.seq)
         return record
 
     def remove(self, kind: str, account: str, key: str) -> None:
@@ -192,10 +199,24 @@ class Store:
             if all(data.get(name) is not None for name in group):
                 yield group, tuple(str(data[name]).lower() for name in group)
 
-    def under(self, kind: str, account: str, parents: Mapping[str, str]) -> Iterator[Record]:
-        """Records of a kind whose parents include all of ``parents``."""
-        for record in self._records.get((kind, account), {}).values():
+    def under(self, kind: str, account: str, parents: Mapping[str, str], after: int = 0) -> Iterator[Record]:
+        """Records of a kind whose parents include all of ``parents``, created after sequence ``after``.
+
+        Lazy and in creation order, starting at ``after`` without visiting what came before it.
+        """
+        for record in self._created_after(kind, account, after):
             if all(record.parents.get(name, record.data.get(name)) == value for name, value in parents.items()):
+                yield record
+
+    def _created_after(self, kind: str, account: str, after: int) -> Iterator[Record]:
+        table = self._records.get((kind, account), {})
+        if not after:
+            yield from table.values()  # callers that remove records as they go take a copy first
+            return
+        order = self._order.get((kind, account), [])
+        for index in range(bisect.bisect_right(self._order_seqs.get((kind, account), []), after), len(order)):
+            record = order[index]
+            if table.get(record.key) is record:
                 yield record
 
     def remove_descendants(self, account: str, parent: str, value: str) -> int:
