@@ -395,7 +395,7 @@ async def _create_growth(rounds: int) -> Row:
     return Row("emulator create at 5,000 users / at 100", ratio, "<= 1.2", ratio <= 1.2, detail)
 
 
-async def _walk(emulator: Any) -> float:
+async def _walk_users(emulator: Any) -> float:
     """Seconds per item of ``list_all`` over every user, pages of 20, in process."""
     async with emulator.client(account_id="me") as admin:
         started = time.perf_counter()
@@ -406,8 +406,8 @@ async def _walk(emulator: Any) -> float:
 async def _walk_growth(rounds: int) -> Row:
     """Walking 5,000 users against walking 100, per item: a page should cost the page, not the collection."""
     small, large = _seeded_emulator(100), _seeded_emulator(5_000)
-    await _walk(small)  # warm-up
-    ratios = [await _walk(large) / await _walk(small) for _ in range(rounds)]
+    await _walk_users(small)  # warm-up
+    ratios = [await _walk_users(large) / await _walk_users(small) for _ in range(rounds)]
     ratio = statistics.median(ratios)
     detail = f"per item, pages of 20; median of {rounds} rounds; spread {min(ratios):.2f}-{max(ratios):.2f}"
     return Row("emulator list_all per item: 5,000 users / 100", ratio, "<= 1.2", ratio <= 1.2, detail)
