@@ -72,7 +72,12 @@ async def read_body(response: httpx.Response, *, error: bool) -> bytes:
     try:
         if response.is_stream_consumed:
             # built with its body in hand (a mock transport): already read and decoded
-            return _within_limit(response.content, error=error)
+            body = response.content
+            if error:
+                return body[:ERROR_BODY_LIMIT]
+            if len(body) > SUCCESS_BODY_LIMIT:
+                raise _too_large()
+            return body
         if error:
             raw = await _read_raw(response, ERROR_BODY_LIMIT)
             return _inflate(raw, response.headers.get("content-encoding", ""), ERROR_BODY_LIMIT)
@@ -81,20 +86,15 @@ async def read_body(response: httpx.Response, *, error: bool) -> bytes:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > SUCCESS_BODY_LIMIT:
-                _within_limit(b"", error=False, size=size)
+                raise _too_large()
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         await response.aclose()
 
 
-def _within_limit(body: bytes, *, error: bool, size: int | None = None) -> bytes:
-    """``body`` cut to the error limit, or checked against the success limit (:class:`BodyTooLarge`)."""
-    if error:
-        return body[:ERROR_BODY_LIMIT]
-    if (len(body) if size is None else size) > SUCCESS_BODY_LIMIT:
-        raise BodyTooLarge(f"The API answered with more than {SUCCESS_BODY_LIMIT // (1024 * 1024)} MiB")
-    return body
+def _too_large() -> BodyTooLarge:
+    return BodyTooLarge(f"The API answered with more than {SUCCESS_BODY_LIMIT // (1024 * 1024)} MiB")
 
 
 async def _read_raw(response: httpx.Response, limit: int) -> bytes:
@@ -252,9 +252,9 @@ def failure(outcome: Answer | httpx.HTTPError) -> ApiError:
     """The typed error for an attempt that will not be retried."""
     if isinstance(outcome, Answer):
         return error_for(outcome.response, outcome.body)
-    failure = network_error(outcome)
-    failure.__cause__ = outcome  # as ``raise ... from outcome`` would
-    return failure
+    error = network_error(outcome)
+    error.__cause__ = outcome  # as ``raise ... from outcome`` would
+    return error
 
 
 def redacted(error: httpx.HTTPError) -> httpx.HTTPError:

@@ -18,6 +18,7 @@ __all__ = [
     "check_max_concurrency",
     "is_default_timeout",
     "timeout_config",
+    "timeout_phases",
     "validate_path_segment",
 ]
 
@@ -62,10 +63,11 @@ def check_credential(api_key: str | tuple[str, str] | None, access_token: str | 
         key_id, secret = api_key if len(api_key) == 2 else ("", "")
         if not (isinstance(key_id, str) and isinstance(secret, str) and key_id and secret) or ":" in key_id:
             raise ConfigurationError("api_key as a pair must be (key_id, key_secret): two non-empty strings")
-        scheme, value = "Basic", base64.b64encode(f"{key_id}:{secret}".encode()).decode()
-        if not (key_id + secret).isascii() or _HEADER_VALUE_CONTROL.search(key_id + secret):
-            raise ConfigurationError("api_key holds a line break, a control or a non-ASCII character")
-        return scheme, value
+        try:
+            check_headers({"authorization": f"Basic {key_id}:{secret}"})  # as sent, before base64 hides it
+        except ValueError:
+            raise ConfigurationError("api_key holds a line break, a control or a non-ASCII character") from None
+        return "Basic", base64.b64encode(f"{key_id}:{secret}".encode()).decode()
     token = api_key or access_token
     if not isinstance(token, str):
         raise ConfigurationError("api_key must be a string or a (key_id, key_secret) pair, access_token a string")
@@ -117,6 +119,11 @@ def check_max_concurrency(value: object) -> int:
     return value
 
 
+def timeout_phases(timeout: httpx.Timeout) -> tuple[float | None, ...]:
+    """The four phases an ``httpx.Timeout`` limits: connect, read, write, pool."""
+    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+
+
 def _positive_seconds(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < float("inf")
 
@@ -128,8 +135,7 @@ def timeout_config(timeout: object, *, setting: bool = False) -> httpx.Timeout:
     A bad value raises ``ConfigurationError`` when ``setting`` up a client, else ``ValueError``.
     """
     if isinstance(timeout, httpx.Timeout):
-        phases = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        if all(phase is None or _positive_seconds(phase) for phase in phases):
+        if all(phase is None or _positive_seconds(phase) for phase in timeout_phases(timeout)):
             return timeout
     elif _positive_seconds(timeout):
         return httpx.Timeout(timeout)  # type: ignore[arg-type]  # a number, checked just above

@@ -39,6 +39,7 @@ from ._validation import (
     check_max_concurrency,
     is_default_timeout,
     timeout_config,
+    timeout_phases,
     validate_path_segment,
 )
 from .errors import (
@@ -83,6 +84,7 @@ class _Prepared:
     content: bytes | None
     idempotent: bool  # a write with an Idempotency-Key: retried like a read
     timeout: httpx.Timeout | None  # None: the injected httpx client's own timeout
+    deadline: float | None  # seconds one attempt may take, connect to last byte (httpx limits each read)
 
 
 def encode_body(body: Any) -> bytes:
@@ -110,9 +112,16 @@ def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
+def _in_flight_bound(limit: int) -> asyncio.Semaphore:
+    """The semaphore that caps a client's requests in flight; it binds to a loop on first use, not here."""
+    import asyncio  # at construction, not at import: importing the SDK does not import asyncio
+
+    return asyncio.Semaphore(limit)
+
+
 def _longest_phase(timeout: httpx.Timeout) -> float | None:
     """The whole-attempt deadline for ``timeout``: its longest phase (None when no phase is limited)."""
-    phases = [phase for phase in (timeout.connect, timeout.read, timeout.write, timeout.pool) if phase is not None]
+    phases = [phase for phase in timeout_phases(timeout) if phase is not None]
     return max(phases) if phases else None
 
 
@@ -140,7 +149,7 @@ class HttpClient:
         self._retry = RetryPolicy.from_option(retries)
         self._idempotency_keys = idempotency_keys
         self._max_concurrency = check_max_concurrency(max_concurrency)
-        self._slots: asyncio.Semaphore | None = None  # made on the client's event loop, by its first request
+        self._slots = _in_flight_bound(self._max_concurrency)  # shared by with_options() siblings, like the pool
         self._owns_http_client = http_client is None
         # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
@@ -230,7 +239,7 @@ class HttpClient:
                     return success_for(response, outcome.body)
                 if response.status_code == 401 and self._token.can_refresh and not refreshed:
                     refreshed = True
-                    await self._token.refresh(generation, self._deadline(prepared))
+                    await self._token.refresh(generation, prepared.deadline)
                     continue
             policy = self._retry
             answered = outcome.response if isinstance(outcome, Answer) else outcome
@@ -264,7 +273,6 @@ class HttpClient:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
-            self._slots = asyncio.Semaphore(self._max_concurrency)
         elif loop is not self._loop:
             raise ConfigurationError(
                 "This client was first used on another event loop. Create one AuthPIAdmin per event loop "
@@ -297,7 +305,8 @@ class HttpClient:
             extra = {**(extra or {}), "idempotency-key": str(uuid.uuid4())}  # one key for every attempt
         idempotent = write and extra is not None and "idempotency-key" in extra
         call_timeout = self._timeout_config if timeout is None else timeout_config(timeout)
-        return _Prepared(method, path, url, extra, content, idempotent, call_timeout)
+        deadline = _longest_phase(call_timeout or self._http.timeout)
+        return _Prepared(method, path, url, extra, content, idempotent, call_timeout, deadline)
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         """The client's headers, the current token's ``authorization``, then the request's own.
@@ -331,18 +340,13 @@ class HttpClient:
                 self._urls[key] = url
         return url
 
-    def _deadline(self, prepared: _Prepared) -> float | None:
-        """Seconds one attempt may take, connect to last byte (httpx limits each read, not the whole)."""
-        return _longest_phase(prepared.timeout or self._http.timeout)
-
     async def _attempt(self, prepared: _Prepared, attempt: int) -> Answer | httpx.HTTPError:
         """Send once under the whole-attempt deadline: the answer (body read, bounded), or the httpx error."""
         import asyncio  # the loop is running: already imported
 
         started = time.perf_counter()
-        deadline = self._deadline(prepared)
+        deadline = prepared.deadline
         outcome: Answer | httpx.HTTPError
-        assert self._slots is not None  # made by _check_event_loop
         await self._slots.acquire()  # queued here, not in httpx's pool: its wait has its own timeout
         guarded = self._deadlines.enter(deadline)
         try:

@@ -117,3 +117,22 @@ async def test_the_client_bounds_its_own_requests_in_flight(limit: int | None, e
 def test_max_concurrency_must_be_a_positive_whole_number(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="max_concurrency must be a whole number"):
         AuthPIAdmin(api_key="key_1", max_concurrency=bad)  # type: ignore[arg-type]
+
+
+async def test_a_sibling_made_before_any_call_shares_the_in_flight_bound() -> None:
+    in_flight = peak = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+        return httpx.Response(200, json={"data": {"id": "usr_1"}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with http, AuthPIAdmin(account_id="me", api_key="key_1", http_client=http, max_concurrency=5) as admin:
+        sibling = admin.with_options(timeout=60)  # before the parent's first request
+        calls = [c.issuer("i_1").users.get("usr_1") for c in (admin, sibling) for _ in range(100)]
+        await asyncio.gather(*calls)
+    assert peak == 5  # one bound for the pool they share, not one each
