@@ -125,7 +125,6 @@ class Operation:
     body_schema: dict[str, Any] | None
     body_required: bool
     returns: Returns
-    schemas: dict[str, Any]
 
     @property
     def id(self) -> str:
@@ -134,11 +133,6 @@ class Operation:
     @property
     def summary(self) -> str:
         return str(self.spec.get("summary", ""))
-
-    @property
-    def spec_schemas(self) -> dict[str, Any]:
-        """The document's schemas (an operation's body refers to them)."""
-        return self.schemas
 
     @property
     def suffix(self) -> str:
@@ -296,7 +290,6 @@ class ApiDocument:
             body_schema=body["content"]["application/json"]["schema"] if body else None,
             body_required=bool(body and body.get("required")),
             returns=self._returns(binding, spec),
-            schemas=self.schemas,
         )
 
     def _returns(self, binding: dict[str, Any], spec: dict[str, Any]) -> Returns:

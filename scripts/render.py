@@ -91,13 +91,13 @@ def annotation(schema: dict[str, Any]) -> str:
     return PRIMITIVES[kind]
 
 
-def method_of(op: Any) -> Method:
+def method_of(op: Any, schemas: dict[str, Any]) -> Method:
     keywords = [HEADER_KEYWORDS[p.name] for p in op.in_("header")] + ["timeout", "headers"]
     query = op.in_("query")
     described = {p.name: p.description for p in query if p.description}
     described |= {HEADER_KEYWORDS[p.name]: p.description for p in op.in_("header") if p.description}
     ref = str((op.body_schema or {}).get("$ref", "")).rsplit("/", 1)[-1]
-    schema = op.spec_schemas.get(ref, {}) if ref else {}
+    schema = schemas.get(ref, {}) if ref else {}
     body_type = schema.get("x-sdk-typeddict", ref) if ref and schema.get("x-sdk-model") is False else None
     return Method(
         name=op.method,
@@ -146,7 +146,7 @@ def class_specs(document: Any) -> dict[str, ClassSpec]:
         if accessor.owner != ROOT_CLASS:
             classes[accessor.owner].accessors.append(accessor)
     for op in document.operations:
-        classes[op.class_name].methods.setdefault(op.method, method_of(op))
+        classes[op.class_name].methods.setdefault(op.method, method_of(op, document.schemas))
     for spec in classes.values():
         for listing in list(spec.methods.values()):
             if listing.kind in ("page", "model_page"):

@@ -38,6 +38,12 @@ IN_PROCESS_URL = "http://localhost"
 _PARAM_OF = {collection: param for param, collection in PARENT_KIND.items()}
 
 
+def _key_pair(key: str) -> tuple[str, str] | None:
+    """``"ID:SECRET"`` as the pair ``(ID, SECRET)``: a key sent as HTTP Basic. None for a bearer key."""
+    key_id, colon, secret = key.partition(":")
+    return (key_id, secret) if colon else None
+
+
 class Emulator:
     """A stateful, in-memory AuthPI Core API. Call it as an ASGI app, or use :meth:`client`.
 
@@ -117,10 +123,10 @@ class Emulator:
         """Accept ``token`` as an API key (no expiry) or access token (with ``expires_in`` seconds)."""
         kind = "api_key" if expires_in is None else "access_token"
         expires_at = None if expires_in is None else self.clock() + expires_in
-        key_id, colon, _ = token.partition(":")
-        if colon and kind == "api_key":  # a key pair: sent as HTTP Basic
+        pair = _key_pair(token) if kind == "api_key" else None
+        if pair is not None:  # sent as HTTP Basic
             header = "basic " + base64.b64encode(token.encode()).decode()
-            credential = Credential(account_id or self.account_id, kind, None, key_id)
+            credential = Credential(account_id or self.account_id, kind, None, pair[0])
         else:
             header = f"bearer {token}"
             credential = Credential(account_id or self.account_id, kind, expires_at)
@@ -185,8 +191,7 @@ class Emulator:
 
         if "access_token" not in options:
             key = api_key or self.api_keys[0]
-            key_id, colon, secret = key.partition(":")
-            options["api_key"] = (key_id, secret) if colon else key
+            options["api_key"] = _key_pair(key) or key
         http = httpx.AsyncClient(transport=self.transport(), base_url=IN_PROCESS_URL)
         return AuthPIAdmin(base_url=IN_PROCESS_URL, http_client=http, **options)
 

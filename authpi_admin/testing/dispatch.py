@@ -124,7 +124,7 @@ class Dispatcher:
                 with self.state.lock:
                     credential = self._authenticate(request)
                 fault = self.state.faults.pick(request.method, spec.template, request.url.path)
-                if fault is not None and not fault.lose_answer:
+                if fault is not None:
                     injected = await self._inject(fault)
                     if injected is not None:
                         return injected
@@ -166,6 +166,8 @@ class Dispatcher:
             await asyncio.sleep(fault.latency)
         if fault.drop:
             return _DropResponse()
+        if fault.lose_answer:
+            return None  # answered normally, then cut before the answer (see endpoint)
         if fault.malformed:
             return Response(b'{"data": [{"id": ', 200, media_type="application/json")
         if fault.status is not None:
