@@ -19,18 +19,8 @@ import httpx
 from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
-from ._reading import (
-    Answer,
-    ApiResponse,
-    AttemptDeadline,
-    BodyTooLarge,
-    as_object,
-    failure,
-    read_body,
-    redacted,
-    release,
-    success_for,
-)
+from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
+from ._sending import direct_route, exchange
 from ._validation import (
     DEFAULT_TIMEOUT,
     check_base_url,
@@ -42,11 +32,7 @@ from ._validation import (
     timeout_phases,
     validate_path_segment,
 )
-from .errors import (
-    ClosedClientError,
-    ConfigurationError,
-    MalformedResponseError,
-)
+from .errors import ClosedClientError, ConfigurationError
 from .retries import RetryConfig, RetryPolicy
 from .user_agent import build_user_agent
 
@@ -160,8 +146,12 @@ class HttpClient:
         self._account = AccountResolver(self.whoami)
         # Built once, not per request: the headers every request starts from, the timeout object, and
         # parsed URLs of recent paths (httpx's URL parsing is costly).
-        self._base_headers = {"accept": "application/json", "user-agent": build_user_agent()}
-        self._base_headers.update(_allowed_headers(default_headers))
+        own = {"accept": "application/json", "user-agent": build_user_agent(), **_allowed_headers(default_headers)}
+        # A client the SDK made is sent through directly (see _sending), past the layer that adds its default
+        # headers (accept-encoding, connection): they go in here, before ours, as httpx would order them.
+        self._route = direct_route(self._http) if self._owns_http_client else None
+        client_defaults = self._http.headers.items() if self._route is not None else ()
+        self._base_headers = {name: value for name, value in client_defaults if name not in own} | own
         keep_injected = http_client is not None and is_default_timeout(timeout)
         self._timeout_config: httpx.Timeout | None = None if keep_injected else configured
         self._urls: dict[str, httpx.URL] = {}
@@ -350,7 +340,10 @@ class HttpClient:
         await self._slots.acquire()  # queued here, not in httpx's pool: its wait has its own timeout
         guarded = self._deadlines.enter(deadline)
         try:
-            outcome = await self._exchange(prepared)
+            headers = self._headers(prepared.headers)
+            outcome = await exchange(
+                self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
+            )
         except asyncio.CancelledError:
             if guarded is None or not self._deadlines.expired(guarded):
                 raise  # cancelled by its caller: not ours to swallow
@@ -365,29 +358,3 @@ class HttpClient:
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
         return outcome
-
-    async def _exchange(self, prepared: _Prepared) -> Answer:
-        """One request and its answer, read with a bound on its size."""
-        request = self._http.build_request(
-            prepared.method,
-            prepared.url,
-            headers=self._headers(prepared.headers),
-            content=prepared.content,
-            timeout=prepared.timeout or httpx.USE_CLIENT_DEFAULT,
-        )
-        try:
-            # never follow redirects: the credential must not travel to another origin
-            response = await self._http.send(request, stream=True, follow_redirects=False)
-        except RuntimeError:
-            # httpx raises a bare RuntimeError when its client was closed elsewhere.
-            if self._http.is_closed:
-                raise ClosedClientError() from None
-            raise
-        try:
-            body = await read_body(response, error=not 200 <= response.status_code < 300)
-        except BodyTooLarge as error:
-            raise MalformedResponseError(
-                status_code=response.status_code, error_description=str(error), raw_body=None
-            ) from None
-        release(response)
-        return Answer(response, body)

@@ -1,0 +1,97 @@
+"""One attempt on the wire: the request built and sent, and its answer read with a bound on its size.
+
+An httpx client the caller injected is used through its public ``send``, so its hooks, auth, mounts and
+cookies all apply. A client the SDK made for itself serves only the SDK, whose API sets no cookies and
+whose requests never follow redirects, carry no httpx auth and have no event hooks: those layers of
+``AsyncClient.send`` only cost time (its cookie jar alone builds urllib and email objects for every
+answer), so such a request goes straight to the transport httpx would have picked for its URL, which
+keeps environment proxies and connection pooling exactly as httpx sets them up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ._reading import Answer, BodyTooLarge, read_body, release
+from .errors import ClosedClientError, MalformedResponseError
+
+__all__ = ["direct_route", "exchange"]
+
+TransportFor = Callable[[httpx.URL], httpx.AsyncBaseTransport]
+
+
+def direct_route(http: httpx.AsyncClient) -> TransportFor | None:
+    """How ``http`` picks its transport for a URL (its mounts, then its pool), or None if this httpx
+    version does not say; the SDK then sends through ``send`` like for an injected client."""
+    route = getattr(http, "_transport_for_url", None)
+    return route if callable(route) else None
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    route: TransportFor | None,
+    method: str,
+    url: httpx.URL,
+    headers: dict[str, str],
+    content: bytes | None,
+    timeout: httpx.Timeout | None,
+) -> Answer:
+    """Send one request through ``route`` (or ``http.send`` when None) and read its answer.
+
+    ``timeout`` None keeps the client's own. Redirects are never followed: the credential must not
+    travel to another origin, so a 3xx comes back as an answer.
+    """
+    if route is None:
+        response = await _through_client(http, method, url, headers, content, timeout)
+    else:
+        response = await _direct(route, method, url, headers, content, timeout or http.timeout)
+    try:
+        body = await read_body(response, error=not 200 <= response.status_code < 300)
+    except BodyTooLarge as error:
+        raise MalformedResponseError(
+            status_code=response.status_code, error_description=str(error), raw_body=None
+        ) from None
+    release(response)
+    return Answer(response, body)
+
+
+async def _through_client(
+    http: httpx.AsyncClient,
+    method: str,
+    url: httpx.URL,
+    headers: dict[str, str],
+    content: bytes | None,
+    timeout: httpx.Timeout | None,
+) -> httpx.Response:
+    request = http.build_request(
+        method, url, headers=headers, content=content, timeout=timeout or httpx.USE_CLIENT_DEFAULT
+    )
+    try:
+        return await http.send(request, stream=True, follow_redirects=False)
+    except RuntimeError:
+        # httpx raises a bare RuntimeError when its client was closed elsewhere.
+        if http.is_closed:
+            raise ClosedClientError() from None
+        raise
+
+
+async def _direct(
+    route: TransportFor,
+    method: str,
+    url: httpx.URL,
+    headers: dict[str, str],
+    content: bytes | None,
+    timeout: httpx.Timeout,
+) -> httpx.Response:
+    extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
+    request = httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+    try:
+        response = await route(url).handle_async_request(request)
+    except httpx.RequestError as error:
+        error.request = request  # as AsyncClient.send attaches it: the SDK redacts its credential
+        raise
+    response.request = request
+    return response
