@@ -58,13 +58,13 @@ def test_cli_on_a_busy_port_is_one_line_and_exit_2() -> None:
 
 def test_cli_without_the_extra_is_one_line_naming_it() -> None:
     blocked = (
-        "import sys, runpy; sys.modules['starlette'] = None; "
+        "import sys, runpy; sys.modules['uvicorn'] = None; "
         "runpy.run_module('authpi_admin.testing', run_name='__main__')"
     )
     result = subprocess.run([sys.executable, "-c", blocked, "serve"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == (
-        "error: The AuthPI emulator needs the testing extra (starlette is not installed): "
+        "error: The AuthPI emulator needs the testing extra (uvicorn is not installed): "
         'pip install "authpi-admin[testing]"\n'
     )
 

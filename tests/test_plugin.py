@@ -16,7 +16,7 @@ def test_with_the_emulator(authpi_emulator):
 
 BLOCK_THE_EXTRA = """
 import sys
-sys.modules["starlette"] = None  # as if the testing extra were not installed
+sys.modules["uvicorn"] = None  # as if the testing extra were not installed
 """
 
 
@@ -29,7 +29,7 @@ def test_without_the_extra_only_the_tests_that_use_a_fixture_fail_saying_what_to
     result.assert_outcomes(passed=1, errors=1)
     output = result.stdout.str()
     hint = 'pip install "authpi-admin[testing]"'
-    message = f"The AuthPI emulator needs the testing extra (starlette is not installed): {hint}"
+    message = f"The AuthPI emulator needs the testing extra (uvicorn is not installed): {hint}"
     assert message in output.splitlines()  # the error's whole report: that one line
     assert "Traceback" not in output and "halted" not in output
 

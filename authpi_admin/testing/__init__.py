@@ -8,7 +8,7 @@ Three ways to use it:
 - in pytest: the fixtures ``authpi_emulator``, ``authpi_client`` and ``authpi_server`` (a plugin that
   this package registers).
 
-Importing this package costs nothing: the emulator (and starlette and uvicorn, the ``testing`` extra) loads
+Importing this package costs nothing: the emulator (and uvicorn, the ``testing`` extra) loads
 when one of its names is first used. Without the extra that use raises :class:`MissingExtraError`, which
 says what to install; the pytest plugin stays harmless in projects that do not have it.
 """
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .faults import Fault, Faults
     from .server import EmulatorServer
     from .state import WriteLog
+    from .transport import EmulatorTransport
 
 __all__ = [
     "INSTALL_HINT",
@@ -31,6 +32,7 @@ __all__ = [
     "DroppedConnection",
     "Emulator",
     "EmulatorServer",
+    "EmulatorTransport",
     "Fault",
     "Faults",
     "MissingExtraError",
@@ -45,6 +47,7 @@ _HOMES = {
     "IN_PROCESS_URL": "app",
     "Emulator": "app",
     "DroppedConnection": "dispatch",
+    "EmulatorTransport": "transport",
     "Fault": "faults",
     "Faults": "faults",
     "EmulatorServer": "server",
@@ -57,9 +60,8 @@ class MissingExtraError(ModuleNotFoundError):
 
 
 def require_extra() -> None:
-    """Raise :class:`MissingExtraError` unless starlette and uvicorn can be imported."""
+    """Raise :class:`MissingExtraError` unless uvicorn (the ``testing`` extra) can be imported."""
     try:
-        import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
         raise MissingExtraError(

@@ -19,14 +19,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from starlette.types import Receive, Scope, Send
 
-from .dispatch import DroppedConnection, build_app
+from .asgi import AsgiApp, Receive, Scope, Send
+from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
 from .state import Credential, EmulatorState, WriteLog
 from .store import KINDS, PARENT_KIND, Store
+from .transport import EmulatorTransport
 
 if TYPE_CHECKING:
     from ..client import AuthPIAdmin
@@ -74,7 +75,8 @@ class Emulator:
         self.add_account(account_id, name="Emulated account")
         for key in self.api_keys:
             self.add_credential(key, account_id)
-        self.app = build_app(self.state, self.handlers, self.document)
+        self.dispatcher = Dispatcher(self.state, self.handlers, self.document)
+        self.app = AsgiApp(self.dispatcher)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -181,9 +183,9 @@ class Emulator:
             record = self.store.get(collection, account, key) if key is not None else None
             return record.public() if record is not None else None
 
-    def transport(self) -> httpx.ASGITransport:
+    def transport(self) -> EmulatorTransport:
         """An httpx transport that sends requests straight to this emulator, with no socket."""
-        return httpx.ASGITransport(app=self)
+        return EmulatorTransport(self.dispatcher)
 
     def client(self, *, api_key: str | None = None, **options: Any) -> AuthPIAdmin:
         """An :class:`AuthPIAdmin` bound to this emulator in process (``options`` go to the constructor)."""

@@ -3,7 +3,8 @@
 Every request passes the same steps before a handler runs: its route is found, an injected fault may
 answer instead, the credential and the account are checked, an ``Idempotency-Key`` may replay an earlier
 answer, and the query and body are validated against the document. A :class:`Problem` raised anywhere
-becomes the documented error body.
+becomes the documented error body. Requests arrive as :class:`~.wire.Incoming`, from a socket or from the
+in-process transport alike, and leave as a :class:`~.wire.Reply`.
 """
 
 from __future__ import annotations
@@ -16,23 +17,19 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from .._openapi import ApiDocument
 from ..errors import RETRYABLE_STATUSES
 from .faults import Fault
 from .handlers import Answer, Call, Handlers
+from .router import Router
 from .routes import RouteSpec, route_order, route_table
 from .state import Credential, EmulatorState, StoredAnswer
 from .store import Problem
 from .validation import field_errors
+from .wire import Incoming, Reply, json_reply
 
-__all__ = ["DroppedConnection", "build_app"]
+__all__ = ["MAX_BODY_BYTES", "Dispatcher", "DroppedConnection"]
 
 MUTATIONS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
@@ -45,18 +42,13 @@ logger = logging.getLogger("authpi_admin.testing")
 class DroppedConnection(httpx.RemoteProtocolError):
     """Raised by the emulator to cut a connection on purpose (a ``drop`` fault).
 
-    Over a socket the client sees the connection close mid-answer; in process (``httpx.ASGITransport``)
-    it sees this exception, which is the same kind of transport error.
+    Over a socket the client sees the connection close mid-answer; in process it sees this exception,
+    which is the same kind of transport error.
     """
 
 
-class _DropResponse(Response):
-    """Starts an answer, then cuts the connection."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": b'{"data": ', "more_body": True})
-        raise DroppedConnection("the emulator dropped the connection (injected fault)")
+# What a cut answer sends before the connection drops: a status and the start of a body.
+_CUT = Reply(200, b'{"data": ', (("content-type", "application/json"),), cut=True)
 
 
 def _error_body(problem: Problem, reference: str) -> dict[str, Any]:
@@ -75,26 +67,17 @@ def _error_body(problem: Problem, reference: str) -> dict[str, Any]:
     return body
 
 
-def _response(answer: Answer) -> Response:
+def _reply(answer: Answer) -> Reply:
     if answer.body is None:
-        return Response(status_code=answer.status)
-    headers = {"ETag": answer.etag} if answer.etag is not None else None
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+        return Reply(answer.status)
+    headers = (("etag", answer.etag),) if answer.etag is not None else ()
+    return json_reply(answer.body, answer.status, headers)
 
 
-async def _read_limited(request: Request) -> bytes:
-    """The request body; 413 past :data:`MAX_BODY_BYTES`, found without reading more than that."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+def _body_within_limit(incoming: Incoming) -> bytes:
+    if incoming.body is None:
         raise Problem(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Problem(413, "payload_too_large", f"The body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return incoming.body
 
 
 def _parse_boolean(text: str) -> bool:
@@ -105,46 +88,65 @@ _QUERY_PARSERS: dict[str, Callable[[str], Any]] = {"integer": int, "number": flo
 
 
 class Dispatcher:
-    """Turns HTTP requests into handler calls, with the checks every operation shares."""
+    """Turns requests into handler calls, with the checks every operation shares."""
 
     def __init__(self, state: EmulatorState, handlers: Handlers, document: ApiDocument) -> None:
         self.state = state
         self.handlers = handlers
         self.document = document
+        routes = route_table(document)
+        self.router = Router(dict(sorted(routes.items(), key=lambda item: route_order(item[0]))))
 
-    def problem_response(self, problem: Problem) -> JSONResponse:
+    def problem_reply(self, problem: Problem, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+        """The documented error body for ``problem``, with a reference to this request."""
         reference = f"req_{self.state.request_count:06d}"
-        return JSONResponse(_error_body(problem, reference), status_code=problem.status)
+        return json_reply(_error_body(problem, reference), problem.status, headers)
 
-    def endpoint(self, specs: dict[str, RouteSpec]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            spec = specs["GET" if request.method == "HEAD" else request.method]
-            try:
-                # the credential first: nothing else (faults, the body) is looked at for a stranger
-                with self.state.lock:
-                    credential = self._authenticate(request)
-                fault = self.state.faults.pick(request.method, spec.template, request.url.path)
-                if fault is not None:
-                    injected = await self._inject(fault)
-                    if injected is not None:
-                        return injected
-                body = await _read_limited(request)
-            except Problem as problem:
-                return self.problem_response(problem)
+    async def dispatch(self, incoming: Incoming) -> Reply:
+        """The reply to one request."""
+        method = "GET" if incoming.method == "HEAD" else incoming.method
+        if incoming.path == "/v1/me":
+            specs: dict[str, RouteSpec] | None = None
+            allowed: tuple[str, ...] = ("GET",)
+        else:
+            found = self.router.match(incoming.path)
+            if found is None:
+                return self.problem_reply(Problem(404, "not_found", "No such endpoint"))
+            specs, params = found
+            allowed = tuple(specs)
+        if method not in allowed:
+            allow = ", ".join(sorted({*allowed, "HEAD"} if "GET" in allowed else set(allowed)))
+            return self.problem_reply(Problem(405, "method_not_allowed", "Method Not Allowed"), (("allow", allow),))
+        if specs is None:
+            return self.me(incoming)
+        return await self.endpoint(specs[method], params, incoming)
+
+    async def endpoint(self, spec: RouteSpec, params: dict[str, str], incoming: Incoming) -> Reply:
+        """One operation's reply: credential, then faults, then the body, then the handler."""
+        try:
+            # the credential first: nothing else (faults, the body) is looked at for a stranger
             with self.state.lock:
-                response = self._respond(spec, request, credential, body)
-            return _DropResponse() if fault is not None and fault.lose_answer else response
+                credential = self._authenticate(incoming)
+            fault = self.state.faults.pick(incoming.method, spec.template, incoming.path)
+            if fault is not None:
+                injected = await self._inject(fault)
+                if injected is not None:
+                    return injected
+            body = _body_within_limit(incoming)
+        except Problem as problem:
+            return self.problem_reply(problem)
+        with self.state.lock:
+            reply = self._respond(spec, params, incoming, credential, body)
+        return _CUT if fault is not None and fault.lose_answer else reply
 
-        return endpoint
-
-    async def me(self, request: Request) -> Response:
+    def me(self, incoming: Incoming) -> Reply:
         """``GET /v1/me``: who the credential is, and the one account it acts on."""
         try:
             with self.state.lock:
-                credential = self._authenticate(request)
+                credential = self._authenticate(incoming)
                 self.state.request_count += 1
         except Problem as problem:
-            return self.problem_response(problem)
+            return self.problem_reply(problem)
         account = credential.account
         identity = {
             "type": "api_key" if credential.kind == "api_key" else "user",
@@ -154,78 +156,71 @@ class Dispatcher:
             "accounts": [{"account_id": account, "org_id": f"org_{account}", "scopes": ["*:**"]}],
             "organizations": [],
         }
-        return JSONResponse({"data": identity})
+        return json_reply({"data": identity})
 
-    async def http_exception(self, request: Request, exc: HTTPException) -> Response:
-        error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        description = "No such endpoint" if exc.status_code == 404 else str(exc.detail)
-        return self.problem_response(Problem(exc.status_code, error, description))
-
-    async def _inject(self, fault: Fault) -> Response | None:
+    async def _inject(self, fault: Fault) -> Reply | None:
         if fault.latency > 0:
             await asyncio.sleep(fault.latency)
         if fault.drop:
-            return _DropResponse()
+            return _CUT
         if fault.lose_answer:
             return None  # answered normally, then cut before the answer (see endpoint)
         if fault.malformed:
-            return Response(b'{"data": [{"id": ', 200, media_type="application/json")
+            return Reply(200, b'{"data": [{"id": ', (("content-type", "application/json"),))
         if fault.status is not None:
             retry_after = fault.retry_after if isinstance(fault.retry_after, int) else None
             problem = Problem(fault.status, "injected_fault", "Injected by the emulator", retry_after=retry_after)
-            response = self.problem_response(problem)
-            if fault.retry_after is not None:
-                response.headers["retry-after"] = str(fault.retry_after)
-            return response
+            headers = (("retry-after", str(fault.retry_after)),) if fault.retry_after is not None else ()
+            return self.problem_reply(problem, headers)
         return None  # latency only: answer normally
 
-    def _respond(self, spec: RouteSpec, request: Request, credential: Credential, body: bytes) -> Response:
+    def _respond(
+        self, spec: RouteSpec, params: dict[str, str], incoming: Incoming, credential: Credential, body: bytes
+    ) -> Reply:
         self.state.request_count += 1
         try:
             if spec.deprecated and self.state.strict:
                 raise Problem(404, "not_found", "No such endpoint")  # the issuer-level routes 1.x removed
-            params = dict(request.path_params)
             account = self._account(params.get("account_id"), credential)
-            key = request.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
-            fingerprint = f"{spec.verb} {request.url.path} {hashlib.sha256(body).hexdigest()}"
+            key = incoming.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
+            fingerprint = f"{spec.verb} {incoming.path} {hashlib.sha256(body).hexdigest()}"
             replayed = self._replay(account, key, fingerprint)
             if replayed is not None:
                 return replayed
             call = Call(
-                method=request.method,
-                path=request.url.path,
+                method=incoming.method,
+                path=incoming.path,
                 account=account,
                 auth_kind=credential.kind,
                 params=params,
-                query=self._query(spec, request),
+                query=self._query(spec, incoming),
                 payload=self._body(spec, body),
                 idempotency_key=key,
-                if_match=request.headers.get("if-match"),
+                if_match=incoming.headers.get("if-match"),
             )
-            response = _response(self.handlers.handle(spec, call))
-            if key is not None and 200 <= response.status_code < 300:
-                headers = {k: v for k, v in response.headers.items() if k.lower() == "etag"}
-                stored = StoredAnswer(fingerprint, response.status_code, bytes(response.body), headers)
-                self.state.idempotency[(account, key)] = stored
-            return response
+            reply = _reply(self.handlers.handle(spec, call))
+            if key is not None and 200 <= reply.status < 300:
+                headers = {name: value for name, value in reply.headers if name == "etag"}
+                self.state.idempotency[(account, key)] = StoredAnswer(fingerprint, reply.status, reply.body, headers)
+            return reply
         except Problem as problem:
-            return self.problem_response(problem)
+            return self.problem_reply(problem)
         except Exception:  # a 500 like a server's: the details go to the log, never into the answer
-            logger.exception("the emulator failed on %s %s", request.method, request.url.path)
-            return self.problem_response(Problem(500, "internal_error", "The emulator failed on this request"))
+            logger.exception("the emulator failed on %s %s", incoming.method, incoming.path)
+            return self.problem_reply(Problem(500, "internal_error", "The emulator failed on this request"))
 
-    def _replay(self, account: str, key: str | None, fingerprint: str) -> Response | None:
+    def _replay(self, account: str, key: str | None, fingerprint: str) -> Reply | None:
         """The stored answer for a repeated ``Idempotency-Key``; 409 when the key came with another request."""
         stored = self.state.idempotency.get((account, key)) if key is not None else None
         if stored is None:
             return None
         if stored.fingerprint != fingerprint:
             raise Problem(409, "idempotency_key_reused", "This Idempotency-Key was used with another request")
-        headers = {**stored.headers, "idempotent-replayed": "true"}
-        return Response(stored.body, stored.status, headers=headers, media_type="application/json")
+        headers = (*stored.headers.items(), ("idempotent-replayed", "true"), ("content-type", "application/json"))
+        return Reply(stored.status, stored.body, headers)
 
-    def _authenticate(self, request: Request) -> Credential:
-        header = request.headers.get("authorization", "")
+    def _authenticate(self, incoming: Incoming) -> Credential:
+        header = incoming.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         scheme = scheme.lower()
         credential = self.state.credentials.get(f"{scheme} {token}") if scheme in ("bearer", "basic") else None
@@ -244,12 +239,13 @@ class Dispatcher:
         # another tenant's account answers exactly like one that does not exist: a key cannot probe ids
         raise Problem(404, "not_found", f"No account {requested}")
 
-    def _query(self, spec: RouteSpec, request: Request) -> dict[str, Any]:
+    def _query(self, spec: RouteSpec, incoming: Incoming) -> dict[str, Any]:
         values: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
+        given = incoming.query() if spec.query and incoming.query_string else {}
         for parameter in spec.query:
             name = parameter.name
-            raw = request.query_params.get(name)
+            raw = given.get(name)
             if raw is None:
                 continue
             schema = parameter.schema
@@ -293,19 +289,3 @@ class Dispatcher:
         if errors:
             raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
         return payload
-
-
-def build_app(state: EmulatorState, handlers: Handlers, document: ApiDocument) -> Starlette:
-    """The Starlette app serving every operation of ``document`` over ``state``."""
-    dispatcher = Dispatcher(state, handlers, document)
-    routes = route_table(document)
-    return Starlette(
-        routes=[
-            Route("/v1/me", dispatcher.me, methods=["GET"]),
-            *(
-                Route(path, dispatcher.endpoint(specs), methods=list(specs))
-                for path, specs in sorted(routes.items(), key=lambda item: route_order(item[0]))
-            ),
-        ],
-        exception_handlers={HTTPException: dispatcher.http_exception},  # type: ignore[dict-item]
-    )

@@ -1,0 +1,74 @@
+"""The emulator as an ASGI app, for uvicorn (or any ASGI server): the socket side of :mod:`.wire`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .dispatch import MAX_BODY_BYTES, Dispatcher, DroppedConnection
+from .wire import Incoming, Reply, first_values
+
+__all__ = ["AsgiApp", "Receive", "Scope", "Send"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class AsgiApp:
+    """Serves a :class:`Dispatcher` over ASGI 3 (HTTP and lifespan)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            raise ValueError(f"the emulator serves HTTP only, not {scope['type']!r}")
+        headers = first_values((name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"])
+        body = await _read_body(receive, headers.get("content-length", ""))
+        query = scope.get("query_string", b"").decode("latin-1")
+        reply = await self.dispatcher.dispatch(Incoming(scope["method"], scope["path"], query, headers, body))
+        await _send(reply, send, head=scope["method"] == "HEAD")
+
+
+async def _read_body(receive: Receive, declared: str) -> bytes | None:
+    """The request body, or None once it passes :data:`MAX_BODY_BYTES` (read no further than that)."""
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(reply: Reply, send: Send, *, head: bool) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.wire_headers()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    if reply.cut:
+        await send({"type": "http.response.body", "body": reply.body, "more_body": True})
+        raise DroppedConnection("the emulator dropped the connection (injected fault)")
+    await send({"type": "http.response.body", "body": b"" if head else reply.body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    """Nothing to set up or tear down: acknowledge both."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,64 @@
+"""The emulator's own view of HTTP: a request as it arrived and the reply to send, with no framework.
+
+The ASGI app (:mod:`.asgi`, for uvicorn) and the in-process transport (:mod:`.transport`) each turn
+their side's request into an :class:`Incoming` and send back the :class:`Reply` the dispatcher gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["Incoming", "Reply", "first_values", "json_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One request: its method, percent-decoded path, raw query string, headers and body.
+
+    ``headers`` has lower-case names, the first value of a repeated one. ``body`` is None when it was
+    larger than the emulator reads (the dispatcher answers 413, after the credential is checked).
+    """
+
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]
+    body: bytes | None
+
+    def query(self) -> dict[str, str]:
+        """The query's parameters (blank values kept; the last of a repeated name, as frameworks do)."""
+        return dict(parse_qsl(self.query_string, keep_blank_values=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer. ``cut`` starts the answer and then drops the connection (an injected fault)."""
+
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    cut: bool = False
+
+    def wire_headers(self) -> list[tuple[str, str]]:
+        """``headers`` with the ``content-length`` an answer with a body carries (a cut one never ends)."""
+        if self.cut or self.status < 200 or self.status in (204, 304):
+            return list(self.headers)
+        return [*self.headers, ("content-length", str(len(self.body)))]
+
+
+def json_reply(content: Any, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> Reply:
+    """``content`` as compact UTF-8 JSON (no NaN), with its content type."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return Reply(status, body, (*headers, ("content-type", "application/json")))
+
+
+def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header pairs as a dict of lower-case names, keeping the first value of a repeated name."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        headers.setdefault(name.lower(), value)
+    return headers
