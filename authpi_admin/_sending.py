@@ -10,6 +10,7 @@ keeps environment proxies and connection pooling exactly as httpx sets them up.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,14 +19,27 @@ import httpx
 from ._reading import Answer, BodyTooLarge, read_body, release
 from .errors import ClosedClientError, MalformedResponseError
 
-__all__ = ["direct_route", "exchange"]
+__all__ = ["direct_route", "exchange", "made_for_the_sdk"]
 
 TransportFor = Callable[[httpx.URL], httpx.AsyncBaseTransport]
 
+# httpx clients this package made for an SDK client to use (the emulator's in-process client): sent
+# through directly like the one an SDK client makes for itself, though handed to it as http_client.
+_MADE_FOR_THE_SDK: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
 
-def direct_route(http: httpx.AsyncClient) -> TransportFor | None:
-    """How ``http`` picks its transport for a URL (its mounts, then its pool), or None if this httpx
-    version does not say; the SDK then sends through ``send`` like for an injected client."""
+
+def made_for_the_sdk(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Mark ``http`` as made by this package for an SDK client's sole use; returns it."""
+    _MADE_FOR_THE_SDK.add(http)
+    return http
+
+
+def direct_route(http: httpx.AsyncClient, *, owned: bool) -> TransportFor | None:
+    """How ``http`` picks its transport for a URL (its mounts, then its pool), when the SDK may send
+    through it directly: ``owned`` (made by the SDK client) or made for it. Otherwise, or if this httpx
+    version does not say, None: the SDK sends through ``send``."""
+    if not owned and http not in _MADE_FOR_THE_SDK:
+        return None
     route = getattr(http, "_transport_for_url", None)
     return route if callable(route) else None
 

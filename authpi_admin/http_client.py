@@ -149,7 +149,7 @@ class HttpClient:
         own = {"accept": "application/json", "user-agent": build_user_agent(), **_allowed_headers(default_headers)}
         # A client the SDK made is sent through directly (see _sending), past the layer that adds its default
         # headers (accept-encoding, connection): they go in here, before ours, as httpx would order them.
-        self._route = direct_route(self._http) if self._owns_http_client else None
+        self._route = direct_route(self._http, owned=self._owns_http_client)
         client_defaults = self._http.headers.items() if self._route is not None else ()
         self._base_headers = {name: value for name, value in client_defaults if name not in own} | own
         keep_injected = http_client is not None and is_default_timeout(timeout)

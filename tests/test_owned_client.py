@@ -67,7 +67,7 @@ async def test_the_sdks_own_client_keeps_no_cookies_and_an_injected_one_keeps_it
 async def test_without_httpxs_transport_lookup_the_sdk_sends_through_its_client(
     httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(http_client_module, "direct_route", lambda http: None)
+    monkeypatch.setattr(http_client_module, "direct_route", lambda http, owned: None)
     httpx_mock.add_response(json={"data": {"id": "iss_1"}}, headers={"set-cookie": "sid=abc; Path=/"}, is_reusable=True)
     async with AuthPIAdmin(account_id="me", api_key=SECRET) as owned:
         assert await owned.issuers.get("iss_1") == {"id": "iss_1"}
@@ -106,3 +106,15 @@ async def test_the_sdks_own_client_still_tunnels_through_an_environment_proxy(mo
     cause = caught.value.__cause__
     assert isinstance(cause, httpx.HTTPError)
     assert cause.request.headers["authorization"] == "[redacted]"
+
+
+async def test_only_clients_the_sdk_or_its_emulator_made_are_sent_through_directly() -> None:
+    from authpi_admin._sending import direct_route
+    from authpi_admin.testing import Emulator
+
+    emulator = Emulator()
+    async with emulator.client(account_id="me") as admin, httpx.AsyncClient() as users_own:
+        assert direct_route(admin.http._http, owned=False) is not None  # made by the emulator for the SDK
+        assert direct_route(users_own, owned=False) is None
+        assert direct_route(users_own, owned=True) is not None
+        assert (await admin.issuers.list()).data == []

@@ -189,12 +189,13 @@ class Emulator:
 
     def client(self, *, api_key: str | None = None, **options: Any) -> AuthPIAdmin:
         """An :class:`AuthPIAdmin` bound to this emulator in process (``options`` go to the constructor)."""
+        from .._sending import made_for_the_sdk
         from ..client import AuthPIAdmin
 
         if "access_token" not in options:
             key = api_key or self.api_keys[0]
             options["api_key"] = _key_pair(key) or key
-        http = httpx.AsyncClient(transport=self.transport(), base_url=IN_PROCESS_URL)
+        http = made_for_the_sdk(httpx.AsyncClient(transport=self.transport(), base_url=IN_PROCESS_URL))
         return AuthPIAdmin(base_url=IN_PROCESS_URL, http_client=http, **options)
 
     def _parse_concrete(self, path: str) -> tuple[str, str, str | None, dict[str, str]]:
