@@ -105,3 +105,24 @@ async def test_each_test_gets_a_fresh_emulator(authpi_emulator: Emulator) -> Non
 async def test_server_fixture(authpi_server: EmulatorServer) -> None:
     async with AuthPIAdmin(api_key="key_test", base_url=authpi_server.base_url) as admin:
         assert (await admin.accounts.list()).data[0]["id"] == "acc_test"
+
+
+def test_stopping_lets_an_answer_in_flight_finish_and_closes_idle_connections() -> None:
+    import threading
+
+    emulator = Emulator()
+    emulator.faults.add(latency=0.3, times=1)
+    server = EmulatorServer(emulator).start()
+    answers: list[int] = []
+    with httpx.Client(base_url=server.base_url, headers={"authorization": "Bearer key_test"}) as idle:
+        assert idle.get("/v1/me").status_code == 200  # a keep-alive connection, idle during the stop
+        with httpx.Client(base_url=server.base_url, headers={"authorization": "Bearer key_test"}) as busy:
+            slow = threading.Thread(target=lambda: answers.append(busy.get("/v1/accounts/me/issuers").status_code))
+            slow.start()
+            while emulator.faults.injected == 0:  # the slow request has reached the emulator
+                threading.Event().wait(0.005)
+            server.stop()
+            slow.join(5)
+        assert answers == [200]
+        with pytest.raises(httpx.TransportError):  # the idle connection was closed, and nothing listens
+            idle.get("/v1/me")
