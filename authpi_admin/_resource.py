@@ -251,21 +251,38 @@ class _Node:
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
         if endpoint.needs_models:
             await _load_models_off_the_loop()
-        response = await self._client.request(
-            endpoint.method,
-            self._base_path + endpoint.render(ids),
-            body=body,
-            query=query,
-            headers=options.request_headers(),
-            timeout=options.timeout,
-        )
+        slot = self._client.slot()
+        await slot.take()  # wait for room before building anything: a waiting call holds only its arguments
+        try:
+            response = await self._client.request_in_slot(
+                slot,
+                endpoint.method,
+                self._base_path + endpoint.render(ids),
+                body=body,
+                query=query,
+                headers=options.request_headers(),
+                timeout=options.timeout,
+            )
+        finally:
+            slot.give_back()
         answer = endpoint.shape(response)
         if isinstance(answer, Page):  # a list call: the page can fetch the one after it
-            listing = cast("Endpoint[Page[Any]]", endpoint)
-            answer._continue_with(
-                lambda cursor: self._call(listing, ids, options, query={**(query or {}), "cursor": cursor})
-            )
+            self._chain(answer, cast("Endpoint[Page[Any]]", endpoint), ids, options, query)
         return answer
+
+    def _chain(
+        self,
+        page: Page[Any],
+        endpoint: Endpoint[Page[Any]],
+        ids: tuple[str, ...],
+        options: RequestOptions,
+        query: Mapping[str, Any] | None,
+    ) -> None:
+        """Let ``page`` fetch the page after it. Not inline in :meth:`_call`: a closure there would make
+        every call, even one only waiting for room, carry cells for the variables it captures."""
+        page._continue_with(
+            lambda cursor: self._call(endpoint, ids, options, query={**(query or {}), "cursor": cursor})
+        )
 
     def _iterate(
         self, endpoint: Endpoint[Page[T]], query: Mapping[str, Any], options: RequestOptions

@@ -19,6 +19,7 @@ import httpx
 from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
+from ._in_flight import InFlightLimit, InFlightSlot
 from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
 from ._sending import direct_route, exchange
 from ._validation import (
@@ -98,13 +99,6 @@ def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
-def _in_flight_bound(limit: int) -> asyncio.Semaphore:
-    """The semaphore that caps a client's requests in flight; it binds to a loop on first use, not here."""
-    import asyncio  # at construction, not at import: importing the SDK does not import asyncio
-
-    return asyncio.Semaphore(limit)
-
-
 def _longest_phase(timeout: httpx.Timeout) -> float | None:
     """The whole-attempt deadline for ``timeout``: its longest phase (None when no phase is limited)."""
     phases = [phase for phase in timeout_phases(timeout) if phase is not None]
@@ -135,7 +129,7 @@ class HttpClient:
         self._retry = RetryPolicy.from_option(retries)
         self._idempotency_keys = idempotency_keys
         self._max_concurrency = check_max_concurrency(max_concurrency)
-        self._slots = _in_flight_bound(self._max_concurrency)  # shared by with_options() siblings, like the pool
+        self._slots = InFlightLimit(self._max_concurrency)  # shared by with_options() siblings, like the pool
         self._owns_http_client = http_client is None
         # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
@@ -215,9 +209,50 @@ class HttpClient:
     ) -> ApiResponse:
         """Send one call; return its parsed body and ETag, or raise a typed :class:`ApiError`.
 
-        The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once.
+        The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once. At most
+        ``max_concurrency`` calls of this client are in flight; the others wait their turn here.
         """
-        prepared = self._prepare(method, await self._begin(path), body, query, headers, timeout)
+        slot = self.slot()
+        await slot.take()
+        try:
+            return await self.request_in_slot(
+                slot, method, path, body=body, query=query, headers=headers, timeout=timeout
+            )
+        finally:
+            slot.give_back()
+
+    def slot(self) -> InFlightSlot:
+        """A hold on one of this client's in-flight slots, not taken yet (see :meth:`request_in_slot`).
+
+        Raises :class:`ClosedClientError` at once on a closed client, and ``ConfigurationError`` on another
+        event loop than the client's, rather than after a wait for room.
+        """
+        self._check_open()
+        return self._slots.slot()
+
+    async def request_in_slot(
+        self,
+        slot: InFlightSlot,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ApiResponse:
+        """:meth:`request` for a caller that took ``slot`` before building its call, so that thousands of
+        calls waiting for room hold only their arguments. The slot is given back while the call waits to
+        retry or for the account to be resolved (which takes a slot of its own), and is held on return."""
+        if ACCOUNT_PLACEHOLDER in path:
+            slot.give_back()
+            path = path.replace(ACCOUNT_PLACEHOLDER, await self._begin_resolving())
+            await slot.take()
+        self._check_open()  # again: the client may have been closed while this call waited for room
+        return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
+
+    async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
+        """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting."""
         retries_done = 0
         refreshed = False
         while True:
@@ -234,23 +269,27 @@ class HttpClient:
             policy = self._retry
             answered = outcome.response if isinstance(outcome, Answer) else outcome
             wait = (
-                policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
-                if policy is not None
-                else None
+                None
+                if policy is None
+                else policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
             )
             if policy is None or wait is None:
                 raise failure(outcome)
+            slot.give_back()
             await policy.sleep(wait)
+            await slot.take()
             retries_done += 1
 
-    async def _begin(self, path: str) -> str:
-        """``path`` ready to send: the client still open, on its own loop, and the account filled in."""
+    def _check_open(self) -> None:
+        """The client is still open and on its own event loop."""
         if self.is_closed:
             raise ClosedClientError()
         self._check_event_loop()
-        if ACCOUNT_PLACEHOLDER in path:  # the account was not given: found once through GET /v1/me
-            path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
-        return path
+
+    async def _begin_resolving(self) -> str:
+        """The account id, found once through ``GET /v1/me`` (the account was not given)."""
+        self._check_open()
+        return await self._account.resolve()
 
     def _check_event_loop(self) -> None:
         """One client serves one event loop: its connections and token refresh belong to that loop.
@@ -337,7 +376,6 @@ class HttpClient:
         started = time.perf_counter()
         deadline = prepared.deadline
         outcome: Answer | httpx.HTTPError
-        await self._slots.acquire()  # queued here, not in httpx's pool: its wait has its own timeout
         guarded = self._deadlines.enter(deadline)
         try:
             headers = self._headers(prepared.headers)
@@ -352,7 +390,6 @@ class HttpClient:
             outcome = redacted(error)
         finally:
             self._deadlines.leave(guarded)
-            self._slots.release()
         if logger.isEnabledFor(logging.DEBUG):
             result = outcome.response.status_code if isinstance(outcome, Answer) else type(outcome).__name__
             elapsed = (time.perf_counter() - started) * 1000

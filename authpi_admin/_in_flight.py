@@ -1,0 +1,74 @@
+"""The bound on one client's requests in flight (``max_concurrency``), and each call's hold on it.
+
+Calls beyond the bound wait here in arrival order, each on one future, rather than in httpx's pool, whose
+wait has a pool timeout that turns a long queue into errors (and then into retries). A waiting call
+should cost little: 10,000 calls started at once are 9,900 waiting calls.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["InFlightLimit", "InFlightSlot"]
+
+
+class InFlightLimit:
+    """At most ``limit`` holders at once; the others are served first come, first served."""
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def slot(self) -> InFlightSlot:
+        """A hold on one slot, not taken yet."""
+        return InFlightSlot(self)
+
+    def _hand_on(self) -> None:
+        """A slot came free: give it to the longest waiting call still waiting, or keep it free."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter has left the queue in all but name
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
+class InFlightSlot:
+    """One call's hold on a slot: taken before the call is built, given back while it waits to retry,
+    and given back once at the end however the call ends (:meth:`give_back` is safe to call twice)."""
+
+    __slots__ = ("_held", "_limit")
+
+    def __init__(self, limit: InFlightLimit) -> None:
+        self._limit = limit
+        self._held = False
+
+    async def take(self) -> None:
+        """Wait for a free slot and hold it."""
+        limit = self._limit
+        if limit._free > 0 and not limit._waiters:
+            limit._free -= 1
+        else:
+            import asyncio  # imported by the running loop already; not by importing the SDK
+
+            waiter = asyncio.get_running_loop().create_future()
+            limit._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # handed a slot just as it was cancelled
+                    limit._hand_on()
+                raise
+        self._held = True
+
+    def give_back(self) -> None:
+        """Free the slot if held."""
+        if self._held:
+            self._held = False
+            self._limit._hand_on()
