@@ -61,7 +61,7 @@ def render_enum(name: str, schema: dict[str, Any]) -> list[str]:
 def render_model(name: str, schema: dict[str, Any]) -> list[str]:
     extra = ', extra="allow"' if schema.get("additionalProperties") is True else ""
     lines = [f"class {name}(BaseModel):", f'    """{schema.get("description", f"The {name} object.")}"""', ""]
-    lines += [f"    model_config = ConfigDict(frozen=True{extra})", ""]
+    lines += [f"    model_config = ConfigDict(defer_build=True, frozen=True{extra})", ""]
     required = set(schema.get("required", []))
     for field_name, field_schema in schema.get("properties", {}).items():
         default = "" if field_name in required else " = None"

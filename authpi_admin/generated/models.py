@@ -123,7 +123,7 @@ class NoteRefType(StrEnum):
 class Address(BaseModel):
     """The Address object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     line1: str | None = None
     line2: str | None = None
@@ -137,7 +137,7 @@ class Address(BaseModel):
 class Metadata(BaseModel):
     """The Metadata object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -145,7 +145,7 @@ class Metadata(BaseModel):
 class FieldError(BaseModel):
     """The FieldError object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     field: str
     code: str
@@ -156,7 +156,7 @@ class FieldError(BaseModel):
 class ErrorBody(BaseModel):
     """The ErrorBody object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     error: str
     error_description: str
@@ -170,7 +170,7 @@ class ErrorBody(BaseModel):
 class PreconditionFailedBody(BaseModel):
     """The PreconditionFailedBody object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     error: str
     error_description: str
@@ -185,7 +185,7 @@ class PreconditionFailedBody(BaseModel):
 class Client(BaseModel):
     """The Client object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -207,7 +207,7 @@ class Client(BaseModel):
 class Event(BaseModel):
     """The Event object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     spec: str
     id: str
@@ -225,7 +225,7 @@ class Event(BaseModel):
 class WebhookListItem(BaseModel):
     """The WebhookListItem object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -244,7 +244,7 @@ class WebhookListItem(BaseModel):
 class CreateWebhookResponseAuth(BaseModel):
     """The CreateWebhookResponseAuth object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -252,7 +252,7 @@ class CreateWebhookResponseAuth(BaseModel):
 class CreateAuthInput(BaseModel):
     """The CreateAuthInput object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -260,7 +260,7 @@ class CreateAuthInput(BaseModel):
 class CreateWebhookInput(BaseModel):
     """The CreateWebhookInput object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     description: str | None = None
@@ -278,7 +278,7 @@ class CreateWebhookInput(BaseModel):
 class WebhookAuth(BaseModel):
     """The WebhookAuth object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -286,7 +286,7 @@ class WebhookAuth(BaseModel):
 class Webhook(BaseModel):
     """The Webhook object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -311,7 +311,7 @@ class Webhook(BaseModel):
 class UpdateWebhookResponseAuth(BaseModel):
     """The UpdateWebhookResponseAuth object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -319,7 +319,7 @@ class UpdateWebhookResponseAuth(BaseModel):
 class UpdateAuthInput(BaseModel):
     """The UpdateAuthInput object."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -327,7 +327,7 @@ class UpdateAuthInput(BaseModel):
 class UpdateWebhook(BaseModel):
     """The UpdateWebhook object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str | None = None
     description: str | None = None
@@ -347,7 +347,7 @@ class UpdateWebhook(BaseModel):
 class ApiKey(BaseModel):
     """The ApiKey object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     issuer_id: str
     type: str
@@ -372,7 +372,7 @@ class ApiKey(BaseModel):
 class UpdateApiKey(BaseModel):
     """The UpdateApiKey object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     status: str | None = None
     status_reason: str | None = None
@@ -389,7 +389,7 @@ class UpdateApiKey(BaseModel):
 class PersonalToken(BaseModel):
     """The PersonalToken object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     issuer_id: str
     type: str
@@ -415,7 +415,7 @@ class PersonalToken(BaseModel):
 class Session(BaseModel):
     """The Session object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     user_id: str
@@ -453,7 +453,7 @@ class Session(BaseModel):
 class NoteMention(BaseModel):
     """The NoteMention object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     mentioned_user_id: str
     created_at: float
@@ -463,7 +463,7 @@ class NoteMention(BaseModel):
 class NoteReference(BaseModel):
     """The NoteReference object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     ref_type: NoteRefType
     ref_id: str
@@ -475,7 +475,7 @@ class NoteReference(BaseModel):
 class Note(BaseModel):
     """The Note object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -496,7 +496,7 @@ class Note(BaseModel):
 class CreateNoteInput(BaseModel):
     """The CreateNoteInput object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     subject_type: NoteSubjectType
     subject_id: str
@@ -509,7 +509,7 @@ class CreateNoteInput(BaseModel):
 class UpdateNoteInput(BaseModel):
     """The UpdateNoteInput object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     content: str | None = None
     pinned: bool | None = None
@@ -630,7 +630,7 @@ class WebhookEventType(StrEnum):
 class CallerAccountAccess(BaseModel):
     """The CallerAccountAccess object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     account_id: str
     org_id: str
@@ -641,7 +641,7 @@ class CallerAccountAccess(BaseModel):
 class CallerOrganizationAccess(BaseModel):
     """The CallerOrganizationAccess object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     org_id: str
     scopes: list[str]
@@ -651,7 +651,7 @@ class CallerOrganizationAccess(BaseModel):
 class CallerIdentity(BaseModel):
     """The CallerIdentity object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     type: str
     key_id: str | None = None
@@ -665,7 +665,7 @@ class CallerIdentity(BaseModel):
 class Organization(BaseModel):
     """The Organization object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -699,7 +699,7 @@ class Organization(BaseModel):
 class AccountDomain(BaseModel):
     """The AccountDomain object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     host: str
     verified: bool | None = None
@@ -715,7 +715,7 @@ class AccountDomain(BaseModel):
 class PaymentMethod(BaseModel):
     """The PaymentMethod object (today's API)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -723,7 +723,7 @@ class PaymentMethod(BaseModel):
 class Account(BaseModel):
     """The Account object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     organization: Organization
@@ -744,7 +744,7 @@ class Account(BaseModel):
 class CreditLedgerEntry(BaseModel):
     """The CreditLedgerEntry object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     type: str
@@ -765,7 +765,7 @@ class CreditLedgerEntry(BaseModel):
 class UsageDimensionLine(BaseModel):
     """The UsageDimensionLine object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     dimension: str | None = None
     operation: str | None = None
@@ -779,7 +779,7 @@ class UsageDimensionLine(BaseModel):
 class UsageByDimension(BaseModel):
     """The UsageByDimension object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     period: str
     lines: list[UsageDimensionLine]
@@ -789,7 +789,7 @@ class UsageByDimension(BaseModel):
 class AccountUsageEstimate(BaseModel):
     """The AccountUsageEstimate object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     period: str
     as_of: int
@@ -804,7 +804,7 @@ class AccountUsageEstimate(BaseModel):
 class AccountInvoice(BaseModel):
     """The AccountInvoice object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     period: str
     status: str | None
@@ -818,7 +818,7 @@ class AccountInvoice(BaseModel):
 class IssuerAuthMethod(BaseModel):
     """The IssuerAuthMethod object (today's API)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -826,7 +826,7 @@ class IssuerAuthMethod(BaseModel):
 class Issuer(BaseModel):
     """The Issuer object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -846,7 +846,7 @@ class Issuer(BaseModel):
 class IssuerListItem(BaseModel):
     """The IssuerListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -873,7 +873,7 @@ class IssuerListItem(BaseModel):
 class CreateIssuerSettingsInput(BaseModel):
     """The CreateIssuerSettingsInput object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     portals: dict[str, Any] | None = None
     branding: dict[str, Any] | None = None
@@ -885,7 +885,7 @@ class CreateIssuerSettingsInput(BaseModel):
 class ClientListItem(BaseModel):
     """The ClientListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -911,7 +911,7 @@ class ClientListItem(BaseModel):
 class Agent(BaseModel):
     """The Agent object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -933,7 +933,7 @@ class Agent(BaseModel):
 class User(BaseModel):
     """The User object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -959,7 +959,7 @@ class User(BaseModel):
 class Verifier(BaseModel):
     """The Verifier object (today's API)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="allow")
 
     _etag: str | None = PrivateAttr(default=None)
 
@@ -967,7 +967,7 @@ class Verifier(BaseModel):
 class TrustedDevice(BaseModel):
     """The TrustedDevice object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     fingerprint: str
@@ -982,7 +982,7 @@ class TrustedDevice(BaseModel):
 class OrganizationMembership(BaseModel):
     """The OrganizationMembership object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     org_id: str
     member_id: str
@@ -1001,7 +1001,7 @@ class OrganizationMembership(BaseModel):
 class Group(BaseModel):
     """The Group object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     org_id: str
@@ -1018,7 +1018,7 @@ class Group(BaseModel):
 class Inviter(BaseModel):
     """The Inviter object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str | None = None
     name: str | None = None
@@ -1028,7 +1028,7 @@ class Inviter(BaseModel):
 class OrganizationInvitationPublic(BaseModel):
     """The OrganizationInvitationPublic object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     org_id: str
@@ -1053,7 +1053,7 @@ class OrganizationInvitationPublic(BaseModel):
 class ApiKeyListItem(BaseModel):
     """The ApiKeyListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     org_id: str
@@ -1077,7 +1077,7 @@ class ApiKeyListItem(BaseModel):
 class CreateApiKeyResponse(BaseModel):
     """The CreateApiKeyResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     issuer_id: str
     type: str
@@ -1103,7 +1103,7 @@ class CreateApiKeyResponse(BaseModel):
 class PublicSession(BaseModel):
     """The PublicSession object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     user_id: str
@@ -1140,7 +1140,7 @@ class PublicSession(BaseModel):
 class ApiKeysRotateResponse(BaseModel):
     """The ApiKeysRotateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     secret_plain: str
     _etag: str | None = PrivateAttr(default=None)
@@ -1149,7 +1149,7 @@ class ApiKeysRotateResponse(BaseModel):
 class CreditsCreateTopupResponse(BaseModel):
     """The CreditsCreateTopupResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     balance_μusd: int
     entry_id: str
@@ -1161,7 +1161,7 @@ class CreditsCreateTopupResponse(BaseModel):
 class EventsAggregateResponse(BaseModel):
     """The EventsAggregateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     interval: str | None
     group_by: str | None
@@ -1172,7 +1172,7 @@ class EventsAggregateResponse(BaseModel):
 class AgentVerifiersListItem(BaseModel):
     """The AgentVerifiersListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     agent_id: str
@@ -1191,7 +1191,7 @@ class AgentVerifiersListItem(BaseModel):
 class AgentVerifiersCreateResponse(BaseModel):
     """The AgentVerifiersCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     agent_id: str
@@ -1211,7 +1211,7 @@ class AgentVerifiersCreateResponse(BaseModel):
 class IssuerApprovalsListItem(BaseModel):
     """The IssuerApprovalsListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     user_id: str
     issuer_id: str
@@ -1228,7 +1228,7 @@ class IssuerApprovalsListItem(BaseModel):
 class IssuerClientsCreateResponse(BaseModel):
     """The IssuerClientsCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -1251,7 +1251,7 @@ class IssuerClientsCreateResponse(BaseModel):
 class IssuerClientsRotateSecretResponse(BaseModel):
     """The IssuerClientsRotateSecretResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     secret: str
     _etag: str | None = PrivateAttr(default=None)
@@ -1260,7 +1260,7 @@ class IssuerClientsRotateSecretResponse(BaseModel):
 class IssuerOrganizationsListItem(BaseModel):
     """The IssuerOrganizationsListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     issuer_id: str
@@ -1283,7 +1283,7 @@ class IssuerOrganizationsListItem(BaseModel):
 class OrganizationSsoAddDomainResponse(BaseModel):
     """The OrganizationSsoAddDomainResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     domain: str
     txt_record_name: str
@@ -1294,7 +1294,7 @@ class OrganizationSsoAddDomainResponse(BaseModel):
 class OrganizationSsoVerifyDomainResponse(BaseModel):
     """The OrganizationSsoVerifyDomainResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     verified: bool
     error: str | None = None
@@ -1304,7 +1304,7 @@ class OrganizationSsoVerifyDomainResponse(BaseModel):
 class OrganizationSsoRotateSecretResponse(BaseModel):
     """The OrganizationSsoRotateSecretResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     secret: str
     _etag: str | None = PrivateAttr(default=None)
@@ -1313,7 +1313,7 @@ class OrganizationSsoRotateSecretResponse(BaseModel):
 class IssuerUsersListItem(BaseModel):
     """The IssuerUsersListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     user_id: str
     issuer_id: str
@@ -1330,7 +1330,7 @@ class IssuerUsersListItem(BaseModel):
 class UserTokensListItem(BaseModel):
     """The UserTokensListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     user_id: str
@@ -1350,7 +1350,7 @@ class UserTokensListItem(BaseModel):
 class UserTokensCreateResponse(BaseModel):
     """The UserTokensCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     token_plain: str
     _etag: str | None = PrivateAttr(default=None)
@@ -1359,7 +1359,7 @@ class UserTokensCreateResponse(BaseModel):
 class UserTrustedDevicesCreateResponse(BaseModel):
     """The UserTrustedDevicesCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     device_id: str
     expires_at: int
@@ -1369,7 +1369,7 @@ class UserTrustedDevicesCreateResponse(BaseModel):
 class UserTrustedDevicesRevokeAllResponse(BaseModel):
     """The UserTrustedDevicesRevokeAllResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     revoked_count: int
     _etag: str | None = PrivateAttr(default=None)
@@ -1378,7 +1378,7 @@ class UserTrustedDevicesRevokeAllResponse(BaseModel):
 class UserVerifiersCreateResponse(BaseModel):
     """The UserVerifiersCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     enrollment_id: str
     secret: str
@@ -1390,7 +1390,7 @@ class UserVerifiersCreateResponse(BaseModel):
 class UserVerifiersCompleteEnrollmentResponse(BaseModel):
     """The UserVerifiersCompleteEnrollmentResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     success: bool
     verifier_id: str | None = None
@@ -1402,7 +1402,7 @@ class UserVerifiersCompleteEnrollmentResponse(BaseModel):
 class UserVerifiersRegenerateResponse(BaseModel):
     """The UserVerifiersRegenerateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     codes: list[str]
     _etag: str | None = PrivateAttr(default=None)
@@ -1411,7 +1411,7 @@ class UserVerifiersRegenerateResponse(BaseModel):
 class UserVerifiersVerifyResponse(BaseModel):
     """The UserVerifiersVerifyResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     success: bool
     remaining: int | None = None
@@ -1422,7 +1422,7 @@ class UserVerifiersVerifyResponse(BaseModel):
 class NotesCountResponse(BaseModel):
     """The NotesCountResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     count: int
     _etag: str | None = PrivateAttr(default=None)
@@ -1431,7 +1431,7 @@ class NotesCountResponse(BaseModel):
 class PaymentMethodsSetupIntentStripeResponse(BaseModel):
     """The PaymentMethodsSetupIntentStripeResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     client_secret: str
     customer_id: str
@@ -1441,7 +1441,7 @@ class PaymentMethodsSetupIntentStripeResponse(BaseModel):
 class WebhooksCreateResponse(BaseModel):
     """The WebhooksCreateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -1466,7 +1466,7 @@ class WebhooksCreateResponse(BaseModel):
 class WebhooksUpdateResponse(BaseModel):
     """The WebhooksUpdateResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     account_id: str
@@ -1491,7 +1491,7 @@ class WebhooksUpdateResponse(BaseModel):
 class WebhookDeliveriesListItem(BaseModel):
     """The WebhookDeliveriesListItem object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     webhook_id: str
@@ -1514,7 +1514,7 @@ class WebhookDeliveriesListItem(BaseModel):
 class WebhookDeliveriesRedeliverResponse(BaseModel):
     """The WebhookDeliveriesRedeliverResponse object (today's API)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     webhook_id: str

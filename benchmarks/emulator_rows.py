@@ -1,0 +1,190 @@
+"""The emulator as a test double: in process against mocks, over a socket against a minimal Starlette app,
+as its collections grow, and how fast its server stops."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from concurrency import burst, serving
+from harness import Row, at_least, at_most, interleaved, ratios
+from pytest_httpx import HTTPXMock
+from pytest_httpx._options import _HTTPXMockOptions
+
+from authpi_admin import AuthPIAdmin
+from authpi_admin.testing import Emulator, EmulatorServer
+
+HERE = Path(__file__).resolve().parent
+KEY = "key_test"
+
+
+def _seeded(users: int) -> tuple[Emulator, dict[str, Any]]:
+    emulator = Emulator()
+    emulator.seed("/v1/accounts/me/issuers", {"id": "i_1", "name": "bench"})
+    last: dict[str, Any] = {}
+    for n in range(users):
+        last = emulator.seed("/v1/accounts/me/issuers/i_1/users", {"email": f"seed{n}@example.com"})
+    return emulator, last
+
+
+def _as_pytest_httpx_does(mock: HTTPXMock, options: _HTTPXMockOptions) -> pytest.MonkeyPatch:
+    """What the ``httpx_mock`` fixture does to httpx, done outside pytest: every request of a real
+    transport goes to ``mock``."""
+    real = httpx.AsyncHTTPTransport.handle_async_request
+
+    async def handle(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        if options.should_mock(request):
+            return await mock._handle_async_request(transport, request)
+        return await real(transport, request)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle)
+    return patch
+
+
+async def as_a_test_double(rounds: int, calls: int) -> list[Row]:
+    """``users.get`` of one stored user: the emulator in process, a MockTransport canned answer, a
+    pytest-httpx mock; each the way a test would set it up."""
+    emulator, user = _seeded(1)
+    answer = json.dumps({"data": user}).encode()
+    canned = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=answer, headers={"content-type": "application/json"})
+    )
+    options = _HTTPXMockOptions()
+    mock = HTTPXMock(options)
+    mock.add_response(
+        url=f"https://api.authpi.dev/v1/accounts/me/issuers/i_1/users/{user['id']}",
+        json={"data": user},
+        is_reusable=True,
+    )
+    patch = _as_pytest_httpx_does(mock, options)
+    clients = {
+        "emulator": emulator.client(account_id="me"),
+        "mock": AuthPIAdmin(account_id="me", api_key=KEY, http_client=httpx.AsyncClient(transport=canned)),
+        "pytest_httpx": AuthPIAdmin(account_id="me", api_key=KEY),
+    }
+    try:
+        sides = {name: _getter(admin, user["id"]) for name, admin in clients.items()}
+        times = await interleaved(sides, rounds, calls)
+    finally:
+        patch.undo()
+        for admin in clients.values():
+            await admin.close()
+    us = {name: statistics.median(values) * 1e6 for name, values in times.items()}
+    detail = (
+        f"emulator {us['emulator']:.1f} us, MockTransport {us['mock']:.1f} us, pytest-httpx {us['pytest_httpx']:.1f} us"
+    )
+    return [
+        at_most(
+            "emulator in process / MockTransport canned answer", ratios(times["emulator"], times["mock"]), 1.5, detail
+        ),
+        at_most(
+            "emulator in process / pytest-httpx mock", ratios(times["emulator"], times["pytest_httpx"]), 1.0, detail
+        ),
+    ]
+
+
+def _getter(admin: AuthPIAdmin, user_id: str) -> Any:
+    users = admin.issuer("i_1").users
+
+    async def get() -> None:
+        await users.get(user_id)
+
+    return get
+
+
+async def _creates(emulator: Emulator, count: int, tag: str) -> float:
+    async with emulator.client(account_id="me") as admin:
+        users = admin.issuer("i_1").users
+        started = time.perf_counter()
+        for n in range(count):
+            await users.create({"email": f"{tag}{n}@example.com"})
+        return (time.perf_counter() - started) / count
+
+
+async def create_growth(rounds: int) -> Row:
+    """A create in a collection of 5,000 users against one in a collection of 100: the store's indexes."""
+    (small, _), (large, _) = _seeded(100), _seeded(5_000)
+    values = [
+        await _creates(large, 100, f"l{index}_") / await _creates(small, 100, f"s{index}_") for index in range(rounds)
+    ]
+    return at_most("emulator create at 5,000 users / at 100", values, 1.2, "100 creates a round, in process")
+
+
+async def _walk(emulator: Emulator) -> float:
+    async with emulator.client(account_id="me") as admin:
+        started = time.perf_counter()
+        walked = sum([1 async for _ in admin.issuer("i_1").users.list_all(limit=20)])
+        return (time.perf_counter() - started) / walked
+
+
+async def walk_growth(rounds: int) -> Row:
+    """Walking 5,000 users against walking 100, per item: a page should cost the page, not the collection."""
+    (small, _), (large, _) = _seeded(100), _seeded(5_000)
+    await _walk(small)
+    values = [await _walk(large) / await _walk(small) for _ in range(rounds)]
+    return at_most("emulator list_all per item: 5,000 users / 100", values, 1.2, "pages of 20, in process")
+
+
+# ------------------------------------------------------------------------------------------- over a socket
+
+
+def over_a_socket(requests: int, concurrency: int, rounds: int) -> Row:
+    """Requests per second of the emulator against a minimal Starlette app, same uvicorn settings, same
+    raw httpx client load; each server in its own process."""
+    emulator_command = [sys.executable, "-m", "authpi_admin.testing", "serve", "--port", "0", "--api-key", KEY]
+    with (
+        serving(emulator_command) as emulator_url,
+        serving([sys.executable, str(HERE / "starlette_baseline.py")]) as baseline_url,
+    ):
+        return asyncio.run(_race(emulator_url, baseline_url, requests, concurrency, rounds))
+
+
+async def _race(emulator_url: str, baseline_url: str, requests: int, concurrency: int, rounds: int) -> Row:
+    headers = {"authorization": f"Bearer {KEY}"}
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers=headers) as http:
+        issuer = (await http.post(f"{emulator_url}/v1/accounts/me/issuers", json={"name": "bench"})).json()["data"]
+        users = f"{emulator_url}/v1/accounts/me/issuers/{issuer['id']}/users"
+        user = (await http.post(users, json={"email": "bench@example.com"})).json()["data"]
+        urls = {"emulator": f"{users}/{user['id']}", "starlette": f"{baseline_url}/v1/accounts/me/issuers/i/users/u"}
+
+        def getter(url: str) -> Any:
+            async def get() -> None:
+                (await http.get(url)).raise_for_status()
+
+            return get
+
+        rates: dict[str, list[float]] = {"emulator": [], "starlette": []}
+        for index in range(rounds + 1):  # the first round warms up
+            for side in ("emulator", "starlette") if index % 2 else ("starlette", "emulator"):
+                rate = await burst(getter(urls[side]), requests, concurrency)
+                if index:
+                    rates[side].append(rate)
+    detail = (
+        f"emulator {statistics.median(rates['emulator']):.0f} req/s vs Starlette "
+        f"{statistics.median(rates['starlette']):.0f} req/s; {requests} GETs from {concurrency} tasks a round"
+    )
+    return at_least(
+        "emulator over a socket / minimal Starlette app", ratios(rates["emulator"], rates["starlette"]), 0.9, detail
+    )
+
+
+def server_stop(rounds: int) -> Row:
+    """Milliseconds ``EmulatorServer.stop()`` takes with a client's keep-alive connection open."""
+    stops = []
+    for _ in range(rounds):
+        server = EmulatorServer().start()
+        with httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {KEY}"}) as client:
+            client.get("/v1/me").raise_for_status()
+            started = time.perf_counter()
+            server.stop()
+            stops.append((time.perf_counter() - started) * 1000)
+    return at_most("EmulatorServer.stop(), ms", stops, 20, f"{rounds} stops, an idle keep-alive connection open")
