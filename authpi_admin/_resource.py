@@ -8,9 +8,7 @@ the path, send it through :class:`HttpClient` and shape the answer.
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
@@ -83,13 +81,13 @@ class Endpoint(Generic[R]):
     with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
     """
 
-    __slots__ = ("_literals", "id_names", "method", "needs_models", "path", "shape")
+    __slots__ = ("_literals", "id_names", "method", "model", "path", "shape")
 
     def __init__(self, method: str, path: str, shape: Shape[R]) -> None:
         self.method = method
         self.path = path
         self.shape = shape
-        self.needs_models: bool = getattr(shape, "needs_models", False)
+        self.model: str | None = shape.name if isinstance(shape, _ModelShape) else None  # the answer's model
         self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
         # the text around the placeholders: literals[0] + id0 + literals[1] + id1 + ...
         self._literals: tuple[str, ...] = tuple(_PLACEHOLDER.split(path)[::2])
@@ -116,7 +114,6 @@ class Endpoint(Generic[R]):
 
 # ------------------------------------------------------------------------------------------------ shapes
 
-_MODELS_MODULE = "authpi_admin.generated.models"
 _MODEL_CLASSES: dict[str, Any] = {}
 
 
@@ -184,7 +181,6 @@ class _ModelShape:
     """
 
     __slots__ = ("name", "page")
-    needs_models = True
 
     def __init__(self, name: str, *, page: bool) -> None:
         self.name = name
@@ -209,11 +205,15 @@ def as_model_page(name: str) -> Shape[Page[Any]]:
     return _ModelShape(name, page=True)
 
 
-async def _load_models_off_the_loop() -> None:
+def _ready_model(name: str) -> None:
+    """Import the model ``name`` (and pydantic, the first time) and build its validator."""
+    model_class(name).model_rebuild(force=True)
+
+
+async def _ready_model_off_the_loop(name: str) -> None:
     import asyncio  # the loop is running: already imported
 
-    if _MODELS_MODULE not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, _MODELS_MODULE)
+    await asyncio.to_thread(_ready_model, name)
 
 
 # ------------------------------------------------------------------------------------------- the call path
@@ -249,8 +249,8 @@ class _Node:
         if body is not None and not isinstance(body, Mapping):
             # every request body the API documents is a JSON object
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
-        if endpoint.needs_models:
-            await _load_models_off_the_loop()
+        if endpoint.model is not None and endpoint.model not in _MODEL_CLASSES:
+            await _ready_model_off_the_loop(endpoint.model)
         slot = self._client.slot()
         await slot.take()  # wait for room before building anything: a waiting call holds only its arguments
         try:

@@ -389,7 +389,7 @@ def render_all(document: Any) -> dict[str, str]:
     )
     files["scopes/__init__.py"] = render_package_init("The scope classes.", [(module_of(n), n) for n in scopes])
     files["root.py"] = render_root(document.accessors_of(ROOT_CLASS))
-    files["models.py"] = render_models(document)
+    files.update(render_models(document))
     files["inputs.py"] = render_inputs(document)
     files["types.py"] = render_types(document)
     files["__init__.py"] = HEADER.replace('"""Generated', '"""The API surface. Generated') + "\n"

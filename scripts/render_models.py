@@ -1,4 +1,8 @@
-"""``authpi_admin/generated/models.py``: a pydantic model or enum for every schema the document marks as one."""
+"""``authpi_admin/generated/models/``: a pydantic model or enum for every schema the document marks as one.
+
+Each model is a module of its own, importing the models it refers to, and the package loads a model when
+it is first asked for: the first model call builds the few classes it needs, not all of them.
+"""
 
 from __future__ import annotations
 
@@ -70,32 +74,72 @@ def render_model(name: str, schema: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_models(document: Any) -> str:
+def module_of_model(name: str) -> str:
+    """``WebhookListItem`` -> ``_webhook_list_item``: private, so the package's names are the models."""
+    return "_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _render_model_module(name: str, schema: dict[str, Any]) -> str:
+    body = render_enum(name, schema) if "enum" in schema else render_model(name, schema)
+    refs = sorted(set(re.findall(r'"#/components/schemas/(\w+)"', json.dumps(schema))) - {name})
+    text = "\n".join(body)
+    imports = ["from __future__ import annotations", ""]
+    if "enum" in schema:
+        imports.append("from enum import StrEnum")
+    else:
+        if re.search(r"\bAny\b", text):
+            imports.append("from typing import Any")
+        imports.append("from pydantic import BaseModel, ConfigDict, PrivateAttr")
+    imports += [f"from .{module_of_model(ref)} import {ref}" for ref in refs]
+    return "\n".join([HEADER, "", *imports, "", "", text]) + "\n"
+
+
+def render_models(document: Any) -> dict[str, str]:
+    """The files of the ``models`` package, by their paths below ``generated/``."""
     names = model_order(document)
     # x-sdk-aliases: other names a model is importable under (0.3.0's, where it named models like errors)
     aliases = {alias: name for name in names for alias in document.schemas[name].get("x-sdk-aliases", [])}
+    files = {f"models/{module_of_model(n)}.py": _render_model_module(n, document.schemas[n]) for n in names}
+    homes = {name: (module_of_model(name), name) for name in names}
+    homes |= {alias: (module_of_model(name), name) for alias, name in aliases.items()}
     lines = [
-        HEADER,
+        HEADER.replace('"""Generated', '"""The models, each loaded on first use. Generated'),
         "",
         "from __future__ import annotations",
         "",
-        "from enum import StrEnum",
-        "from typing import Any",
+        "import importlib",
+        "from typing import TYPE_CHECKING, Any",
         "",
-        "from pydantic import BaseModel, ConfigDict, PrivateAttr",
+        "if TYPE_CHECKING:",
+        *[f"    from .{module_of_model(name)} import {name}" for name in names],
+        "",
+        "    # other names of the models above, kept importable for code written against 0.3.0",
+        *[f"    {alias} = {name}" for alias, name in sorted(aliases.items())],
         "",
         "__all__ = [",
-        *[f'    "{name}",' for name in sorted([*names, *aliases])],
+        *[f'    "{name}",' for name in sorted(homes)],
         "]",
+        "",
+        "# Each name, and the module (in this package) and class it is.",
+        "_HOMES = {",
+        *[f'    "{name}": ("{module}", "{cls}"),' for name, (module, cls) in sorted(homes.items())],
+        "}",
+        "",
+        "",
+        "def __getattr__(name: str) -> Any:",
+        "    home = _HOMES.get(name)",
+        "    if home is None:",
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
+        '    value = getattr(importlib.import_module(f"{__name__}.{home[0]}"), home[1])',
+        "    globals()[name] = value  # looked up once",
+        "    return value",
+        "",
+        "",
+        "def __dir__() -> list[str]:",
+        "    return sorted({*globals(), *__all__})",
     ]
-    for name in names:
-        schema = document.schemas[name]
-        lines += ["", ""]
-        lines += render_enum(name, schema) if "enum" in schema else render_model(name, schema)
-    if aliases:
-        lines += ["", "", "# Other names of the models above, kept importable for code written against 0.3.0."]
-        lines += [f"{alias} = {name}" for alias, name in sorted(aliases.items())]
-    return "\n".join(lines) + "\n"
+    files["models/__init__.py"] = "\n".join(lines) + "\n"
+    return files
 
 
 def _typed_dicts(document: Any) -> dict[str, str]:

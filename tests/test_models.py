@@ -123,3 +123,43 @@ def test_models_are_imported_off_the_event_loop_on_first_use() -> None:
     result = subprocess.run([sys.executable, "-c", OFF_THE_LOOP], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[('authpi_admin.generated.models', False), ('pydantic', False)]"
+
+
+FIRST_MODEL_CALL = """
+import asyncio, sys
+
+import httpx
+
+from authpi_admin import AuthPIAdmin
+
+
+async def main():
+    answer = lambda request: httpx.Response(200, json={"data": [], "has_more": False})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        async with AuthPIAdmin(account_id="me", api_key="k", http_client=http) as admin:
+            await admin.webhooks.list()
+
+
+asyncio.run(main())
+prefix = "authpi_admin.generated.models."
+print(sorted(name[len(prefix):] for name in sys.modules if name.startswith(prefix)))
+"""
+
+
+def test_the_first_model_call_builds_only_the_models_it_needs() -> None:
+    result = subprocess.run([sys.executable, "-c", FIRST_MODEL_CALL], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['_webhook_list_item']"
+
+
+def test_every_model_name_is_importable_from_the_package_and_aliases_are_the_same_class() -> None:
+    import pickle
+
+    namespace: dict[str, object] = {}
+    exec("from authpi_admin.generated.models import *", namespace)
+    assert set(models.__all__) <= set(namespace) and set(models.__all__) <= set(dir(models))
+    assert models.ApiError is models.ErrorBody
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        models.Nothing  # noqa: B018
+    address = models.Address(line1="1 Main St", country="NL")
+    assert pickle.loads(pickle.dumps(address)) == address

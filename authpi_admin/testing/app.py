@@ -1,13 +1,14 @@
-"""The emulator: a stateful, in-memory AuthPI Core API, served as an ASGI app.
+"""The emulator: a stateful, in-memory AuthPI Core API, in process or served over a socket.
 
 Routes are derived from the bundled OpenAPI document, so every call the SDK can make is answered the
 way the API documents: ``{"data": ...}`` envelopes, cursor pages, ETags and ``If-Match``,
 ``Idempotency-Key`` replay, validation errors with ``fields``, 404/409/412, events for every write, API
 keys and expiring bearer tokens, and faults on demand (:mod:`.faults`).
 
-This module is the set-up facade. The layers below it: :mod:`.dispatch` (HTTP: auth, faults,
-idempotency, validation, errors), :mod:`.handlers` (what each operation does to the state),
-:mod:`.store` (the records), :mod:`.routes` (the route table read from the document).
+This module is the set-up facade. The layers below it: :mod:`.transport` (in process) and :mod:`.asgi`
+(over a socket), the two front doors, which speak :mod:`.wire`; :mod:`.dispatch` (HTTP: routing through
+:mod:`.router`, auth, faults, idempotency, validation, errors), :mod:`.handlers` (what each operation does
+to the state), :mod:`.store` (the records), :mod:`.routes` (the route table read from the document).
 """
 
 from __future__ import annotations
