@@ -38,7 +38,7 @@ def measure(quick: bool) -> list[Row]:
     rows += asyncio.run(as_a_test_double(rounds, calls))
     rows.append(asyncio.run(create_growth(3 if quick else 9)))
     rows.append(asyncio.run(walk_growth(3 if quick else 9)))
-    rows.append(over_a_socket(1_000, 50, 3 if quick else 11))
+    rows.append(over_a_socket(2_000, 20, 3 if quick else 11))
     rows.append(server_stop(5 if quick else 21))
     rows += imports(5 if quick else 15)
     rows.append(quick_start(3 if quick else 9))

@@ -1,12 +1,17 @@
 """The baseline the emulator is measured against over a socket: a minimal Starlette app answering one
 stored user, served by uvicorn with the emulator server's own settings.
 
-    python benchmarks/starlette_baseline.py    # prints "PORT" once listening on 127.0.0.1
+    python benchmarks/starlette_baseline.py '{"data": {...}}'   # prints "PORT" once listening on 127.0.0.1
+
+It answers every GET of a user with the JSON object it was given (the emulator's own answer for the
+user, so both servers encode the same object).
 """
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 
 import uvicorn
 from starlette.applications import Starlette
@@ -14,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-USER = {"id": "usr_1", "email": "user1@example.com", "status": "active"}
+ANSWER = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {"data": {"id": "usr_1"}}
 
 
 async def get_user(request: Request) -> JSONResponse:
-    """One user, as a stored object would be answered."""
-    return JSONResponse({"data": {**USER, "id": request.path_params["user_id"]}}, headers={"etag": '"v1"'})
+    """The one user, encoded per request as a server would."""
+    return JSONResponse(ANSWER, headers={"etag": '"v1"'})
 
 
 app = Starlette(routes=[Route("/v1/accounts/{account}/issuers/{issuer}/users/{user_id}", get_user)])

@@ -132,3 +132,12 @@ async def test_the_asgi_app_acknowledges_the_lifespan_and_refuses_other_protocol
     assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
     with pytest.raises(ValueError, match="HTTP only"):
         await emulator({"type": "websocket"}, receive, send)
+
+
+def test_a_remembered_match_hands_out_a_fresh_params_dict_each_time() -> None:
+    router = Router({"/a/{x}": "a"})
+    first = router.match("/a/1")
+    assert first is not None
+    first[1]["x"] = "changed"
+    assert router.match("/a/1") == ("a", {"x": "1"})
+    assert router.match("/b") is None and router.match("/b") is None  # a miss is remembered too

@@ -183,7 +183,8 @@ class Dispatcher:
                 raise Problem(404, "not_found", "No such endpoint")  # the issuer-level routes 1.x removed
             account = self._account(params.get("account_id"), credential)
             key = incoming.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
-            fingerprint = f"{spec.verb} {incoming.path} {hashlib.sha256(body).hexdigest()}"
+            # what a replay must match; only a write with a key can be replayed
+            fingerprint = f"{spec.verb} {incoming.path} {hashlib.sha256(body).hexdigest()}" if key is not None else ""
             replayed = self._replay(account, key, fingerprint)
             if replayed is not None:
                 return replayed

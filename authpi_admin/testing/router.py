@@ -10,6 +10,9 @@ __all__ = ["Router"]
 
 T = TypeVar("T")
 
+# How many matched paths a router remembers (then it starts over).
+_RECENT_PATHS = 1024
+
 
 @dataclass
 class _Node(Generic[T]):
@@ -28,6 +31,7 @@ class Router(Generic[T]):
 
     def __init__(self, routes: Mapping[str, T]) -> None:
         self._root: _Node[T] = _Node()
+        self._recent: dict[str, tuple[T, dict[str, str]] | None] = {}  # a test asks for the same paths often
         for template, value in routes.items():
             node = self._root
             for segment in template.strip("/").split("/"):
@@ -39,11 +43,16 @@ class Router(Generic[T]):
 
     def match(self, path: str) -> tuple[T, dict[str, str]] | None:
         """The value for ``path`` and the placeholders' values, or None when no template matches."""
-        if not path.startswith("/"):
-            return None
+        if path in self._recent:
+            found = self._recent[path]
+            return None if found is None else (found[0], dict(found[1]))  # a copy: the caller may change it
         params: dict[str, str] = {}
-        value = self._walk(self._root, path[1:].split("/"), 0, params)
-        return None if value is None else (value, dict(reversed(params.items())))  # in the path's order
+        value = self._walk(self._root, path[1:].split("/"), 0, params) if path.startswith("/") else None
+        found = None if value is None else (value, dict(reversed(params.items())))  # in the path's order
+        if len(self._recent) >= _RECENT_PATHS:
+            self._recent.clear()
+        self._recent[path] = None if found is None else (found[0], dict(found[1]))
+        return found
 
     def _walk(self, node: _Node[T], segments: list[str], at: int, params: dict[str, str]) -> T | None:
         if at == len(segments):

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 __all__ = ["Incoming", "Reply", "first_values", "json_reply"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen (slower to make, once a request); never changed once made
 class Incoming:
     """One request: its method, percent-decoded path, raw query string, headers and body.
 
@@ -34,7 +34,7 @@ class Incoming:
         return dict(parse_qsl(self.query_string, keep_blank_values=True))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """What to answer. ``cut`` starts the answer and then drops the connection (an injected fault)."""
 
@@ -50,9 +50,13 @@ class Reply:
         return [*self.headers, ("content-length", str(len(self.body)))]
 
 
+# Made once: json.dumps with any non-default option builds a new encoder every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_reply(content: Any, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> Reply:
     """``content`` as compact UTF-8 JSON (no NaN), with its content type."""
-    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    body = _ENCODER.encode(content).encode()
     return Reply(status, body, (*headers, ("content-type", "application/json")))
 
 
