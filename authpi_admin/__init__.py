@@ -11,11 +11,11 @@ from ._logging import configure_from_environment
 from ._version import SDK_VERSION
 from .client import AuthPIAdmin
 from .errors import *  # noqa: F403 - every name of errors.__all__ is the package's too (below)
-from .generated.scopes import AgentScope, IssuerScope, UserScope, WebhookScope
 from .pagination import Page
 
 if TYPE_CHECKING:
     from .generated.models import WebhookEventType
+    from .generated.scopes import AgentScope, IssuerScope, UserScope, WebhookScope
 
 __version__ = SDK_VERSION
 
@@ -34,10 +34,23 @@ __all__ = [
 __all__ += errors.__all__
 
 
-def __getattr__(name: str) -> Any:
-    # WebhookEventType lives with the models: loaded on first use, so importing the SDK skips pydantic
-    if name == "WebhookEventType":
-        from .generated.models import WebhookEventType
+# Names loaded on first use, and the module that defines each: importing the SDK skips pydantic (the
+# models) and the scope classes and call path (they load with the first resource or scope anyway).
+_LAZY = {
+    "WebhookEventType": "authpi_admin.generated.models",
+    "AgentScope": "authpi_admin.generated.scopes",
+    "IssuerScope": "authpi_admin.generated.scopes",
+    "UserScope": "authpi_admin.generated.scopes",
+    "WebhookScope": "authpi_admin.generated.scopes",
+}
 
-        return WebhookEventType
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # looked up once
+    return value

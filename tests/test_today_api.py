@@ -305,3 +305,16 @@ def test_the_cli_serves_a_key_pair_strictly() -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_importing_the_sdk_loads_no_scope_class_and_the_scope_names_still_import() -> None:
+    code = (
+        "import sys, authpi_admin; "
+        "print(sorted(m for m in sys.modules if m.startswith('authpi_admin.generated.scopes') "
+        "or m in ('authpi_admin._resource', 'pydantic'))); "
+        "from authpi_admin import AgentScope, IssuerScope, UserScope, WebhookScope; "
+        "from authpi_admin.generated.scopes import IssuerScope as Same; print(IssuerScope is Same)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "True"]
