@@ -19,6 +19,7 @@ import httpx
 from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
+from ._headers import allowed_headers, starting_headers
 from ._in_flight import InFlightLimit, InFlightSlot
 from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
 from ._sending import direct_route, exchange
@@ -26,7 +27,6 @@ from ._validation import (
     DEFAULT_TIMEOUT,
     check_base_url,
     check_credential,
-    check_headers,
     check_max_concurrency,
     is_default_timeout,
     timeout_config,
@@ -35,7 +35,6 @@ from ._validation import (
 )
 from .errors import ClosedClientError, ConfigurationError
 from .retries import RetryConfig, RetryPolicy
-from .user_agent import build_user_agent
 
 if TYPE_CHECKING:
     import asyncio
@@ -48,9 +47,6 @@ __all__ = ["ApiResponse", "HttpClient", "RetryConfig", "validate_path_segment"]
 # at once (asyncio.gather over 10,000 calls) wait in the SDK instead of in httpx's pool, where waiting
 # costs more with every waiter and ends in pool timeouts.
 DEFAULT_MAX_CONCURRENCY = 100
-
-# Headers the SDK owns; callers may not override them through default or per-call headers.
-RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
 
 logger = logging.getLogger("authpi_admin")
 
@@ -87,16 +83,6 @@ def encode_body(body: Any) -> bytes:
         return json.dumps(body, allow_nan=False).encode()
     except RecursionError:
         raise ValueError("The body is nested too deeply to send as JSON") from None
-
-
-def _allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """Caller headers, checked, with lower-cased names (so a later layer replaces an earlier one), reserved
-    ones dropped."""
-    if not headers:
-        return {}
-    check_headers(headers)
-    lowered = ((name.lower(), value) for name, value in headers.items())
-    return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
 
 
 def _longest_phase(timeout: httpx.Timeout) -> float | None:
@@ -138,14 +124,10 @@ class HttpClient:
         self._closed = False
         self._token = BearerToken(token, on_token_expired, scheme=scheme)
         self._account = AccountResolver(self.whoami)
+        self._route = direct_route(self._http, owned=self._owns_http_client)
         # Built once, not per request: the headers every request starts from, the timeout object, and
         # parsed URLs of recent paths (httpx's URL parsing is costly).
-        own = {"accept": "application/json", "user-agent": build_user_agent(), **_allowed_headers(default_headers)}
-        # A client the SDK made is sent through directly (see _sending), past the layer that adds its default
-        # headers (accept-encoding, connection): they go in here, before ours, as httpx would order them.
-        self._route = direct_route(self._http, owned=self._owns_http_client)
-        client_defaults = self._http.headers.items() if self._route is not None else ()
-        self._base_headers = {name: value for name, value in client_defaults if name not in own} | own
+        self._base_headers = starting_headers(self._http, default_headers, direct=self._route is not None)
         keep_injected = http_client is not None and is_default_timeout(timeout)
         self._timeout_config: httpx.Timeout | None = None if keep_injected else configured
         self._urls: dict[str, httpx.URL] = {}
@@ -184,7 +166,7 @@ class HttpClient:
         if retries is not None:
             sibling._retry = RetryPolicy.from_option(retries)
         if headers:
-            sibling._base_headers = {**self._base_headers, **_allowed_headers(headers)}
+            sibling._base_headers = {**self._base_headers, **allowed_headers(headers)}
         return sibling
 
     async def whoami(self) -> dict[str, Any]:
@@ -248,7 +230,8 @@ class HttpClient:
             slot.give_back()
             path = path.replace(ACCOUNT_PLACEHOLDER, await self._begin_resolving())
             await slot.take()
-        self._check_open()  # again: the client may have been closed while this call waited for room
+        if self.is_closed:  # again: the client may have been closed while this call waited for room
+            raise ClosedClientError()
         return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
 
     async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
@@ -325,7 +308,7 @@ class HttpClient:
             content = encode_body(body)
             extra = {"content-type": "application/json"}
         if headers:
-            extra = {**extra, **_allowed_headers(headers)} if extra else _allowed_headers(headers)
+            extra = {**extra, **allowed_headers(headers)} if extra else allowed_headers(headers)
         method = method.upper()
         write = method in _WRITES
         if write and self._idempotency_keys and not (extra and "idempotency-key" in extra):

@@ -100,6 +100,29 @@ def render_models(document: Any) -> dict[str, str]:
     # x-sdk-aliases: other names a model is importable under (0.3.0's, where it named models like errors)
     aliases = {alias: name for name in names for alias in document.schemas[name].get("x-sdk-aliases", [])}
     files = {f"models/{module_of_model(n)}.py": _render_model_module(n, document.schemas[n]) for n in names}
+    files["models/__init__.py"] = _render_models_init(names, aliases)
+    return files
+
+
+# The end of the models package: a name is looked up in _HOMES, imported, and kept.
+_LOAD_ON_USE = """
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home[0]}"), home[1])
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+"""
+
+
+def _render_models_init(names: list[str], aliases: dict[str, str]) -> str:
+    """The package: every name for the type checker, and a module ``__getattr__`` that loads each on use."""
     homes = {name: (module_of_model(name), name) for name in names}
     homes |= {alias: (module_of_model(name), name) for alias, name in aliases.items()}
     lines = [
@@ -124,22 +147,8 @@ def render_models(document: Any) -> dict[str, str]:
         "_HOMES = {",
         *[f'    "{name}": ("{module}", "{cls}"),' for name, (module, cls) in sorted(homes.items())],
         "}",
-        "",
-        "",
-        "def __getattr__(name: str) -> Any:",
-        "    home = _HOMES.get(name)",
-        "    if home is None:",
-        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
-        '    value = getattr(importlib.import_module(f"{__name__}.{home[0]}"), home[1])',
-        "    globals()[name] = value  # looked up once",
-        "    return value",
-        "",
-        "",
-        "def __dir__() -> list[str]:",
-        "    return sorted({*globals(), *__all__})",
     ]
-    files["models/__init__.py"] = "\n".join(lines) + "\n"
-    return files
+    return "\n".join(lines) + "\n" + _LOAD_ON_USE
 
 
 def _typed_dicts(document: Any) -> dict[str, str]:

@@ -1,0 +1,36 @@
+"""The headers a request starts from: the SDK's own, the caller's defaults, and those of a call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from ._validation import check_headers
+from .user_agent import build_user_agent
+
+__all__ = ["RESERVED_HEADERS", "allowed_headers", "starting_headers"]
+
+# Headers the SDK owns; callers may not override them through default or per-call headers.
+RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
+
+
+def allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Caller headers, checked, with lower-cased names (so a later layer replaces an earlier one), reserved
+    ones dropped."""
+    if not headers:
+        return {}
+    check_headers(headers)
+    lowered = ((name.lower(), value) for name, value in headers.items())
+    return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
+
+
+def starting_headers(
+    http: httpx.AsyncClient, default_headers: Mapping[str, str] | None, *, direct: bool
+) -> dict[str, str]:
+    """The SDK's headers and the caller's defaults. A client sent through directly (see ``_sending``) skips
+    the layer that adds its own default headers (accept-encoding, connection): they go in here, first, as
+    httpx would order them, so the wire stays the same."""
+    own = {"accept": "application/json", "user-agent": build_user_agent(), **allowed_headers(default_headers)}
+    client_defaults = http.headers.items() if direct else ()
+    return {name: value for name, value in client_defaults if name not in own} | own
