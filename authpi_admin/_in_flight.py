@@ -49,22 +49,30 @@ class InFlightSlot:
         self._limit = limit
         self._held = False
 
-    async def take(self) -> None:
-        """Wait for a free slot and hold it."""
+    def try_take(self) -> bool:
+        """Hold a free slot if there is one and nobody is waiting for it; never waits."""
         limit = self._limit
         if limit._free > 0 and not limit._waiters:
             limit._free -= 1
-        else:
-            import asyncio  # imported by the running loop already; not by importing the SDK
+            self._held = True
+            return True
+        return False
 
-            waiter = asyncio.get_running_loop().create_future()
-            limit._waiters.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():  # handed a slot just as it was cancelled
-                    limit._hand_on()
-                raise
+    async def take(self) -> None:
+        """Wait for a free slot and hold it."""
+        if self.try_take():
+            return
+        import asyncio  # imported by the running loop already; not by importing the SDK
+
+        limit = self._limit
+        waiter = asyncio.get_running_loop().create_future()
+        limit._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a slot just as it was cancelled
+                limit._hand_on()
+            raise
         self._held = True
 
     def give_back(self) -> None:

@@ -252,7 +252,8 @@ class _Node:
         if endpoint.model is not None and endpoint.model not in _MODEL_CLASSES:
             await _ready_model_off_the_loop(endpoint.model)
         slot = self._client.slot()
-        await slot.take()  # wait for room before building anything: a waiting call holds only its arguments
+        if not slot.try_take():
+            await slot.take()  # wait for room before building anything: a waiting call holds only its arguments
         try:
             response = await self._client.request_in_slot(
                 slot,

@@ -94,6 +94,8 @@ def _longest_phase(timeout: httpx.Timeout) -> float | None:
 class HttpClient:
     """Sends requests to the AuthPI API: auth, headers, retries, token refresh and typed errors."""
 
+    _last_deadline: tuple[httpx.Timeout, float | None] | None = None  # see _deadline_for
+
     def __init__(
         self,
         base_url: str,
@@ -317,8 +319,15 @@ class HttpClient:
             extra = {**(extra or {}), "idempotency-key": str(uuid.uuid4())}  # one key for every attempt
         idempotent = write and extra is not None and "idempotency-key" in extra
         call_timeout = self._timeout_config if timeout is None else timeout_config(timeout)
-        deadline = _longest_phase(call_timeout or self._http.timeout)
+        deadline = self._deadline_for(call_timeout or self._http.timeout)
         return _Prepared(method, path, url, extra, content, idempotent, call_timeout, deadline)
+
+    def _deadline_for(self, timeout: httpx.Timeout) -> float | None:
+        """:func:`_longest_phase` of ``timeout``, remembered for the last timeout asked about (usually the
+        client's own, the same object every call)."""
+        if self._last_deadline is None or self._last_deadline[0] is not timeout:
+            self._last_deadline = (timeout, _longest_phase(timeout))
+        return self._last_deadline[1]
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         """The client's headers, the current token's ``authorization``, then the request's own.
