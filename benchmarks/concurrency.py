@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import time
-import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -176,6 +175,3 @@ async def burst(call: Callable[[], Awaitable[None]], requests: int, concurrency:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return requests / (time.perf_counter() - started)
-
-
-__all__ = ["burst", "gather_raw", "gather_sdk", "many_at_once", "serving", "throughput", "tracemalloc"]

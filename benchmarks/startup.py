@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness import Row, at_most
+from harness import Row, at_most, ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,12 +63,7 @@ def _side_by_side(python: Path, sdk: str, raw: str, runs: int, *, bytecode: bool
     for _ in range(runs):  # interleaved: a slow stretch of the machine hits both sides
         raw_times.append(_seconds(python, raw, bytecode=bytecode))
         sdk_times.append(_seconds(python, sdk, bytecode=bytecode))
-    return ratios_of(sdk_times, raw_times), statistics.median(sdk_times), statistics.median(raw_times)
-
-
-def ratios_of(top: list[float], bottom: list[float]) -> list[float]:
-    """Each run's ratio."""
-    return [a / b for a, b in zip(top, bottom, strict=True)]
+    return ratios(sdk_times, raw_times), statistics.median(sdk_times), statistics.median(raw_times)
 
 
 def _remove_bytecode(python: Path) -> None:

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from render import HEADER, PRIMITIVES
+from render import HEADER, PRIMITIVES, snake
 
 
 class ModelCycleError(Exception):
@@ -76,7 +76,7 @@ def render_model(name: str, schema: dict[str, Any]) -> list[str]:
 
 def module_of_model(name: str) -> str:
     """``WebhookListItem`` -> ``_webhook_list_item``: private, so the package's names are the models."""
-    return "_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    return "_" + snake(name)
 
 
 def _render_model_module(name: str, schema: dict[str, Any]) -> str:

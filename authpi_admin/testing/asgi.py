@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .dispatch import MAX_BODY_BYTES, Dispatcher, DroppedConnection
-from .wire import Incoming, Reply
+from .wire import Incoming, Reply, first_values
 
 __all__ = ["AsgiApp", "Receive", "Scope", "Send"]
 
@@ -28,8 +28,7 @@ class AsgiApp:
             return
         if scope["type"] != "http":
             raise ValueError(f"the emulator serves HTTP only, not {scope['type']!r}")
-        # ASGI names are lower-case already; read backwards so the first of a repeated name wins
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+        headers = first_values([(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]])
         body = await _read_body(receive, headers.get("content-length", ""))
         query = scope.get("query_string", b"").decode("latin-1")
         reply = await self.dispatcher.dispatch(Incoming(scope["method"], scope["path"], query, headers, body))

@@ -51,8 +51,8 @@ class Router(Generic[T]):
         found = None if value is None else (value, dict(reversed(params.items())))  # in the path's order
         if len(self._recent) >= _RECENT_PATHS:
             self._recent.clear()
-        self._recent[path] = None if found is None else (found[0], dict(found[1]))
-        return found
+        self._recent[path] = found
+        return None if found is None else (found[0], dict(found[1]))
 
     def _walk(self, node: _Node[T], segments: list[str], at: int, params: dict[str, str]) -> T | None:
         if at == len(segments):

@@ -7,7 +7,7 @@ their side's request into an :class:`Incoming` and send back the :class:`Reply` 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -60,9 +60,7 @@ def json_reply(content: Any, status: int = 200, headers: Iterable[tuple[str, str
     return Reply(status, body, (*headers, ("content-type", "application/json")))
 
 
-def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header pairs as a dict of lower-case names, keeping the first value of a repeated name."""
-    headers: dict[str, str] = {}
-    for name, value in pairs:
-        headers.setdefault(name.lower(), value)
-    return headers
+def first_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Header pairs with lower-case names (as ASGI and httpx give them) as a dict; of a repeated name, the
+    first value (read backwards, so the first one is written last)."""
+    return {name: value for name, value in reversed(pairs)}
