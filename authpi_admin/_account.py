@@ -17,10 +17,16 @@ from .errors import ConfigurationError, MalformedResponseError
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["ACCOUNT_PLACEHOLDER", "AccountResolver", "accounts_of"]
+__all__ = ["ACCOUNT_PLACEHOLDER", "AccountResolver", "accounts_of", "readable_path"]
 
 # No id can hold a NUL (validate_path_segment refuses controls), so no id a caller passes can pose as it.
 ACCOUNT_PLACEHOLDER = "\x00account\x00"
+
+
+def readable_path(path: str, account_id: str | None) -> str:
+    """``path`` as a person should read it: the account found in the placeholder's place, or
+    ``{account_id}`` while it has not been found yet. The placeholder itself is never shown."""
+    return path.replace(ACCOUNT_PLACEHOLDER, account_id or "{account_id}")
 
 
 def accounts_of(identity: Any) -> list[str]:

@@ -51,6 +51,8 @@ class InFlightSlot:
 
     def try_take(self) -> bool:
         """Hold a free slot if there is one and nobody is waiting for it; never waits."""
+        if self._held:
+            return True
         limit = self._limit
         if limit._free > 0 and not limit._waiters:
             limit._free -= 1
@@ -59,8 +61,8 @@ class InFlightSlot:
         return False
 
     async def take(self) -> None:
-        """Wait for a free slot and hold it."""
-        if self.try_take():
+        """Wait for a free slot and hold it (at once if this hold has one already: one call, one slot)."""
+        if self._held or self.try_take():
             return
         import asyncio  # imported by the running loop already; not by importing the SDK
 

@@ -239,20 +239,29 @@ class AttemptDeadline(httpx.ReadTimeout):
     """An attempt outlived its whole-attempt deadline (httpx's own timeouts limit each read only)."""
 
 
-def network_error(error: httpx.HTTPError) -> NetworkError:
+def _where(method: str, url: httpx.URL) -> str:
+    """``GET api.authpi.dev`` (with the port when the URL names one): what a network error could not
+    reach. Never the path or query, which may hold ids a log should not collect, nor any credential."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{method} {host}:{url.port}" if url.port else f"{method} {host}"
+
+
+def network_error(error: httpx.HTTPError, method: str, url: httpx.URL) -> NetworkError:
+    """The typed error for an attempt that got no HTTP answer, naming the method and host it tried."""
     kind = type(error).__name__
+    where = _where(method, url)
     if isinstance(error, AttemptDeadline):
-        return RequestTimeoutError(f"The request timed out: {error}")
+        return RequestTimeoutError(f"The request timed out: {error} ({where})")
     if isinstance(error, httpx.TimeoutException):
-        return RequestTimeoutError(f"The request timed out ({kind})")
-    return NetworkError(f"The request failed on the network ({kind})")
+        return RequestTimeoutError(f"The request timed out ({kind}; {where})")
+    return NetworkError(f"The request failed on the network ({kind}; {where})")
 
 
-def failure(outcome: Answer | httpx.HTTPError) -> ApiError:
+def failure(outcome: Answer | httpx.HTTPError, method: str, url: httpx.URL) -> ApiError:
     """The typed error for an attempt that will not be retried."""
     if isinstance(outcome, Answer):
         return error_for(outcome.response, outcome.body)
-    error = network_error(outcome)
+    error = network_error(outcome, method, url)
     error.__cause__ = outcome  # as ``raise ... from outcome`` would
     return error
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._reading import ApiResponse, as_any, as_object, shown, without_envelope
 from ._validation import validate_path_segment
 from .errors import MalformedResponseError
 from .http_client import HttpClient
 from .pagination import Page, auto_paginate
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "Endpoint",
@@ -48,7 +51,7 @@ class RequestOptions:
 
     def __init__(
         self,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: Mapping[str, str] | None = None,
         *,
         if_match: str | None = None,
@@ -81,12 +84,13 @@ class Endpoint(Generic[R]):
     with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
     """
 
-    __slots__ = ("_literals", "id_names", "method", "model", "path", "shape")
+    __slots__ = ("_literals", "body_required", "id_names", "method", "model", "path", "shape")
 
-    def __init__(self, method: str, path: str, shape: Shape[R]) -> None:
+    def __init__(self, method: str, path: str, shape: Shape[R], *, body_required: bool = False) -> None:
         self.method = method
         self.path = path
         self.shape = shape
+        self.body_required = body_required  # the method's body parameter has no default: None is a mistake
         self.model: str | None = shape.name if isinstance(shape, _ModelShape) else None  # the answer's model
         self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
         # the text around the placeholders: literals[0] + id0 + literals[1] + id1 + ...
@@ -228,11 +232,15 @@ class _Node:
 
     @property
     def base_path(self) -> str:
-        """The path, below the base URL, that this object's calls start from."""
-        return self._base_path
+        """The path, below the base URL, that this object's calls start from.
+
+        For a client that finds its account through ``GET /v1/me``, the path names that account once it
+        is found, and reads ``{account_id}`` in its place until then.
+        """
+        return self._client._readable(self._base_path)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._base_path!r})"
+        return f"{type(self).__name__}({self.base_path!r})"
 
     async def _call(
         self,
@@ -246,26 +254,19 @@ class _Node:
         """Send the call ``endpoint`` describes and return its answer in the endpoint's shape."""
         if hasattr(body, "model_dump"):  # a pydantic model: sent as its JSON form, fields set only
             body = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        if body is not None and not isinstance(body, Mapping):
+        if (body is not None or endpoint.body_required) and not isinstance(body, Mapping):
             # every request body the API documents is a JSON object
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
         if endpoint.model is not None and endpoint.model not in _MODEL_CLASSES:
             await _ready_model_off_the_loop(endpoint.model)
-        slot = self._client.slot()
-        if not slot.try_take():
-            await slot.take()  # wait for room before building anything: a waiting call holds only its arguments
-        try:
-            response = await self._client.request_in_slot(
-                slot,
-                endpoint.method,
-                self._base_path + endpoint.render(ids),
-                body=body,
-                query=query,
-                headers=options.request_headers(),
-                timeout=options.timeout,
-            )
-        finally:
-            slot.give_back()
+        response = await self._client._perform(
+            endpoint.method,
+            self._base_path + endpoint.render(ids),
+            body,
+            query,
+            options.request_headers(),
+            options.timeout,
+        )
         answer = endpoint.shape(response)
         if isinstance(answer, Page):  # a list call: the page can fetch the one after it
             self._chain(answer, cast("Endpoint[Page[Any]]", endpoint), ids, options, query)

@@ -19,7 +19,7 @@ import httpx
 from ._reading import Answer, BodyTooLarge, read_body, release
 from .errors import ClosedClientError, MalformedResponseError
 
-__all__ = ["direct_route", "exchange", "made_for_the_sdk"]
+__all__ = ["direct_route", "exchange", "is_made_for_the_sdk", "made_for_the_sdk"]
 
 TransportFor = Callable[[httpx.URL], httpx.AsyncBaseTransport]
 
@@ -29,16 +29,24 @@ _MADE_FOR_THE_SDK: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
 
 
 def made_for_the_sdk(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Mark ``http`` as made by this package for an SDK client's sole use; returns it."""
+    """Mark ``http`` as made by this package for an SDK client's sole use; returns it.
+
+    The SDK client it is handed to treats it as its own: sends through it directly, and closes it.
+    """
     _MADE_FOR_THE_SDK.add(http)
     return http
 
 
+def is_made_for_the_sdk(http: httpx.AsyncClient) -> bool:
+    """True for an httpx client :func:`made_for_the_sdk` marked."""
+    return http in _MADE_FOR_THE_SDK
+
+
 def direct_route(http: httpx.AsyncClient, *, owned: bool) -> TransportFor | None:
     """How ``http`` picks its transport for a URL (its mounts, then its pool), when the SDK may send
-    through it directly: ``owned`` (made by the SDK client) or made for it. Otherwise, or if this httpx
+    through it directly: ``owned`` (made by the SDK client, or for it). Otherwise, or if this httpx
     version does not say, None: the SDK sends through ``send``."""
-    if not owned and http not in _MADE_FOR_THE_SDK:
+    if not owned:
         return None
     route = getattr(http, "_transport_for_url", None)
     return route if callable(route) else None

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidTimeoutError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -128,19 +128,18 @@ def _positive_seconds(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < float("inf")
 
 
-def timeout_config(timeout: object, *, setting: bool = False) -> httpx.Timeout:
+def timeout_config(timeout: object) -> httpx.Timeout:
     """``timeout`` (seconds, or an ``httpx.Timeout``) as the ``httpx.Timeout`` to send with.
 
     Seconds must be a positive, finite number; an ``httpx.Timeout``'s phases must be that or None.
-    A bad value raises ``ConfigurationError`` when ``setting`` up a client, else ``ValueError``.
+    Anything else raises :class:`InvalidTimeoutError`, for a client's timeout and a call's alike.
     """
     if isinstance(timeout, httpx.Timeout):
         if all(phase is None or _positive_seconds(phase) for phase in timeout_phases(timeout)):
             return timeout
     elif _positive_seconds(timeout):
         return httpx.Timeout(timeout)  # type: ignore[arg-type]  # a number, checked just above
-    error = ConfigurationError if setting else ValueError
-    raise error("timeout must be a positive number of seconds (or an httpx.Timeout of such numbers)")
+    raise InvalidTimeoutError("timeout must be a positive number of seconds (or an httpx.Timeout of such numbers)")
 
 
 def _is_loopback(host: str) -> bool:

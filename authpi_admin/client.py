@@ -76,9 +76,20 @@ class AuthPIAdmin(AccountRoot):
         self.account_id = account_id
 
     def __repr__(self) -> str:
-        account = self._base_path.rsplit("/", 1)[1]
-        shown = repr(account) if account != ACCOUNT_PLACEHOLDER else "<found through /v1/me>"
+        account = self.acting_account_id
+        shown = repr(account) if account is not None else "<found through /v1/me on first use>"
         return f"AuthPIAdmin(base_url={self._client.base_url!r}, account={shown})"
+
+    @property
+    def acting_account_id(self) -> str | None:
+        """The account this client acts on: ``account_id`` as given or, without one, the account found
+        through ``GET /v1/me`` by the first call that needed it (None until then).
+
+        ``account_id`` keeps what was passed to the constructor, as in 0.3.0.
+        """
+        if self.account_id:
+            return self.account_id
+        return self._client._account.account_id
 
     def with_options(
         self,

@@ -23,6 +23,7 @@ __all__ = [
     "ForbiddenError",
     "GatewayTimeoutError",
     "InternalServerError",
+    "InvalidTimeoutError",
     "MalformedResponseError",
     "NetworkError",
     "NotFoundError",
@@ -48,6 +49,14 @@ RAW_BODY_LIMIT = 4096
 
 class ConfigurationError(Exception):
     """The client was set up wrongly (for example with no credential); nothing was sent."""
+
+
+class InvalidTimeoutError(ConfigurationError, ValueError):
+    """A ``timeout`` that is not a positive, finite number of seconds (or an ``httpx.Timeout`` of such).
+
+    The same class whether the timeout was the client's or one call's; nothing was sent. It is a
+    :class:`ConfigurationError`, and a ``ValueError`` like every other bad argument of a call.
+    """
 
 
 # How much of the API's own text ``str(error)`` shows: a hostile server must not make messages huge.

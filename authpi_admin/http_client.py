@@ -10,19 +10,21 @@ import copy
 import json
 import logging
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._account import ACCOUNT_PLACEHOLDER, AccountResolver
+from ._account import ACCOUNT_PLACEHOLDER, AccountResolver, readable_path
 from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
 from ._headers import allowed_headers, starting_headers
 from ._in_flight import InFlightLimit, InFlightSlot
+from ._open_calls import OpenCalls
 from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
-from ._sending import direct_route, exchange
+from ._sending import direct_route, exchange, is_made_for_the_sdk
 from ._validation import (
     DEFAULT_TIMEOUT,
     check_base_url,
@@ -112,18 +114,23 @@ class HttpClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         scheme, token = check_credential(api_key, access_token)
-        configured = timeout_config(timeout, setting=True)
+        configured = timeout_config(timeout)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
         self._idempotency_keys = idempotency_keys
         self._max_concurrency = check_max_concurrency(max_concurrency)
         self._slots = InFlightLimit(self._max_concurrency)  # shared by with_options() siblings, like the pool
-        self._owns_http_client = http_client is None
+        # a client this package made for the SDK (the emulator's in-process one) is the SDK's to close
+        self._owns_http_client = http_client is None or is_made_for_the_sdk(http_client)
         # A plain-http base URL never goes through an environment proxy (HTTP_PROXY): the credential would
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
         plain_http = self._base_url.startswith("http://")
         self._http = http_client or httpx.AsyncClient(timeout=configured, trust_env=not plain_http)
         self._closed = False
+        # The calls in flight, for close(); siblings made by with_options() have their own, and the client
+        # that owns the shared pool ends them all when it closes it.
+        self._calls = OpenCalls()
+        self._families: weakref.WeakSet[OpenCalls] = weakref.WeakSet([self._calls])
         self._token = BearerToken(token, on_token_expired, scheme=scheme)
         self._account = AccountResolver(self.whoami)
         self._route = direct_route(self._http, owned=self._owns_http_client)
@@ -163,8 +170,10 @@ class HttpClient:
         """
         sibling = copy.copy(self)
         sibling._owns_http_client = False
+        sibling._calls = OpenCalls()
+        self._families.add(sibling._calls)
         if timeout is not None:
-            sibling._timeout_config = timeout_config(timeout, setting=True)
+            sibling._timeout_config = timeout_config(timeout)
         if retries is not None:
             sibling._retry = RetryPolicy.from_option(retries)
         if headers:
@@ -176,10 +185,20 @@ class HttpClient:
         return as_object(await self.request("GET", "/v1/me"))
 
     async def close(self) -> None:
-        """Stop taking requests; close the httpx client if this object created it."""
+        """Stop taking requests, end the calls in flight, and close the httpx client if the SDK made it.
+
+        Every call in flight (waiting for room, for the account, for a retry or for its answer) ends with
+        :class:`ClosedClientError`, unless its caller cancelled it first; ``close()`` returns once they have
+        unwound, so none of them succeeds afterwards and no attempt starts after ``close()`` began. An
+        injected httpx client stays open; so do the connections a ``with_options()`` sibling shares.
+        """
         self._closed = True
-        if self._owns_http_client:
+        if self._owns_http_client:  # the pool closes: every sibling's calls on it end too
+            for calls in list(self._families):
+                await calls.abort()
             await self._http.aclose()
+        else:
+            await self._calls.abort()
 
     async def request(
         self,
@@ -189,52 +208,53 @@ class HttpClient:
         body: Any = None,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
     ) -> ApiResponse:
         """Send one call; return its parsed body and ETag, or raise a typed :class:`ApiError`.
 
         The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once. At most
         ``max_concurrency`` calls of this client are in flight; the others wait their turn here.
         """
-        slot = self.slot()
-        await slot.take()
-        try:
-            return await self.request_in_slot(
-                slot, method, path, body=body, query=query, headers=headers, timeout=timeout
-            )
-        finally:
-            slot.give_back()
+        return await self._perform(method, path, body, query, headers, timeout)
 
-    def slot(self) -> InFlightSlot:
-        """A hold on one of this client's in-flight slots, not taken yet (see :meth:`request_in_slot`).
-
-        Raises :class:`ClosedClientError` at once on a closed client, and ``ConfigurationError`` on another
-        event loop than the client's, rather than after a wait for room.
-        """
-        self._check_open()
-        return self._slots.slot()
-
-    async def request_in_slot(
+    async def _perform(
         self,
-        slot: InFlightSlot,
         method: str,
         path: str,
-        *,
-        body: Any = None,
-        query: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        body: Any,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
     ) -> ApiResponse:
-        """:meth:`request` for a caller that took ``slot`` before building its call, so that thousands of
-        calls waiting for room hold only their arguments. The slot is given back while the call waits to
-        retry or for the account to be resolved (which takes a slot of its own), and is held on return."""
-        if ACCOUNT_PLACEHOLDER in path:
+        """One call from start to end: room in flight, the account, then attempts until one answers.
+
+        It waits for room before anything of the request is built, so thousands of waiting calls hold
+        little more than their arguments. The slot is given back while the call waits to retry or for the
+        account to be resolved (which takes a slot of its own). :meth:`close` ends it, wherever it waits.
+        """
+        import asyncio  # the loop is running: already imported
+
+        self._check_open()
+        calls = self._calls
+        task = calls.enter()
+        slot = self._slots.slot()
+        try:
+            if not slot.try_take():
+                await slot.take()
+            if ACCOUNT_PLACEHOLDER in path:
+                slot.give_back()
+                path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
+                await slot.take()
+            if self.is_closed:  # closed elsewhere (an injected client) while this call waited
+                raise ClosedClientError()
+            return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
+        except asyncio.CancelledError:
+            if calls.claims(task):
+                raise ClosedClientError() from None
+            raise
+        finally:
             slot.give_back()
-            path = path.replace(ACCOUNT_PLACEHOLDER, await self._begin_resolving())
-            await slot.take()
-        if self.is_closed:  # again: the client may have been closed while this call waited for room
-            raise ClosedClientError()
-        return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
+            calls.leave(task)
 
     async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
         """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting."""
@@ -259,22 +279,23 @@ class HttpClient:
                 else policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
             )
             if policy is None or wait is None:
-                raise failure(outcome)
+                raise failure(outcome, prepared.method, prepared.url)
             slot.give_back()
             await policy.sleep(wait)
             await slot.take()
+            if self.is_closed:  # no attempt starts on a closed client
+                raise ClosedClientError()
             retries_done += 1
+
+    def _readable(self, path: str) -> str:
+        """``path`` with the account found through ``/v1/me`` in the placeholder's place (for reprs)."""
+        return readable_path(path, self._account.account_id)
 
     def _check_open(self) -> None:
         """The client is still open and on its own event loop."""
         if self.is_closed:
             raise ClosedClientError()
         self._check_event_loop()
-
-    async def _begin_resolving(self) -> str:
-        """The account id, found once through ``GET /v1/me`` (the account was not given)."""
-        self._check_open()
-        return await self._account.resolve()
 
     def _check_event_loop(self) -> None:
         """One client serves one event loop: its connections and token refresh belong to that loop.
@@ -300,7 +321,7 @@ class HttpClient:
         body: Any,
         query: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        timeout: float | None,
+        timeout: float | httpx.Timeout | None,
     ) -> _Prepared:
         """Check and encode everything the caller gave, before anything is sent."""
         url = self._url(path, query)
@@ -375,8 +396,8 @@ class HttpClient:
                 self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
             )
         except asyncio.CancelledError:
-            if guarded is None or not self._deadlines.expired(guarded):
-                raise  # cancelled by its caller: not ours to swallow
+            if not self._deadlines.claims(guarded):
+                raise  # cancelled by its caller (or by close()): not the deadline's to turn into a timeout
             outcome = AttemptDeadline(f"the attempt took longer than {deadline} s, connect to last byte")
         except httpx.HTTPError as error:
             outcome = redacted(error)

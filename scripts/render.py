@@ -18,7 +18,7 @@ HEADER_KEYWORDS = {"If-Match": "if_match", "Idempotency-Key": "idempotency_key"}
 KEYWORD_DECLARATIONS = {
     "if_match": "if_match: str | None = None",
     "idempotency_key": "idempotency_key: str | None = None",
-    "timeout": "timeout: float | None = None",
+    "timeout": "timeout: float | httpx.Timeout | None = None",
     "headers": "headers: dict[str, str] | None = None",
 }
 METHOD_RANK = {"list": 0, "list_all": 1, "create": 2, "get": 3, "update": 4, "delete": 5}
@@ -250,7 +250,8 @@ def render_accessors(accessors: list[Any], package: str) -> list[str]:
         load = f"        from {class_module(accessor.class_name, package)} import {accessor.class_name}"
         if accessor.deprecated:
             warning = f'"{accessor.owner}.{accessor.name}: {accessor.deprecated}"'
-            load = f"        warnings.warn({warning}, DeprecationWarning, stacklevel=2)\n" + load
+            # stacklevel 3: past cached_property's __get__, to the line that used the accessor
+            load = f"        warnings.warn({warning}, DeprecationWarning, stacklevel=3)\n" + load
         path = f'"{accessor.path}"' if accessor.path else f'f"{{self._base_path}}/{accessor.segment}"'
         lines.append("")
         if accessor.param:
@@ -296,7 +297,7 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
         lines.append(f"from collections.abc import {', '.join(abc)}")
     if accessors:
         lines.append("from functools import cached_property")
-    typing_names = "TYPE_CHECKING, Any" if models or accessors or takes_body else "Any"
+    typing_names = "TYPE_CHECKING, Any" if models or accessors or takes_body or methods else "Any"
     lines.append(f"from typing import {typing_names}")
     lines.append("")
     runtime = ["Endpoint", "RequestOptions", *([] if parent else [base]), *shapes]
@@ -308,10 +309,13 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
     if kinds & {"page", "model_page", "iterate"}:
         lines.append("from ...pagination import Page")
     lines += type_only_imports(accessors, package, models)
-    if takes_body:
+    if takes_body or methods:
         if "if TYPE_CHECKING:" not in lines:
             lines += ["", "if TYPE_CHECKING:"]
-        lines.append("    from pydantic import BaseModel")
+        if methods:
+            lines.append("    import httpx")  # the per-call timeout may be an httpx.Timeout
+        if takes_body:
+            lines.append("    from pydantic import BaseModel")
     return lines
 
 
@@ -322,7 +326,8 @@ def render_class_module(spec: ClassSpec) -> str:
     for method in methods:
         if method.kind != "iterate":
             result = returns_of(method)
-            call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)})'
+            required = ", body_required=True" if method.body else ""
+            call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)}{required})'
             lines.append(f"{method.endpoint}: Endpoint[{result}] = {call}")
     lines += ["", ""]
     lines.append(f"class {spec.name}({spec.base or ('Scope' if spec.is_scope else 'Resource')}):")

@@ -11,6 +11,8 @@ import pytest
 from authpi_admin import AuthPIAdmin
 from authpi_admin.retries import RetryConfig, RetryPolicy
 
+from .transport_helpers import CURRENT, PATHS, connect
+
 T = TypeVar("T")
 
 BASE = "https://api.authpi.dev"
@@ -39,10 +41,23 @@ def waits() -> Waits:
     return Waits()
 
 
+@pytest.fixture(params=PATHS)
+async def wire_path(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Run the test with clients on one path to the wire (see ``transport_helpers``), then close what it
+    injected."""
+    CURRENT.name, CURRENT.injected = request.param, []
+    try:
+        yield request.param
+    finally:
+        for http in CURRENT.injected:
+            await http.aclose()
+        CURRENT.name, CURRENT.injected = PATHS[0], []
+
+
 @pytest.fixture
-async def admin(waits: Waits) -> AsyncIterator[AuthPIAdmin]:
+async def admin(waits: Waits, wire_path: str) -> AsyncIterator[AuthPIAdmin]:
     """A client with an API key; pair it with ``httpx_mock`` to see and answer what it sends."""
-    async with AuthPIAdmin(account_id="me", api_key="key_test", retries=waits.policy()) as client:
+    async with connect(account_id="me", api_key="key_test", retries=waits.policy()) as client:
         yield client
 
 

@@ -11,13 +11,14 @@ from pytest_httpx import HTTPXMock
 
 from authpi_admin import (
     AuthenticationError,
-    AuthPIAdmin,
 )
 from authpi_admin._auth import BearerToken
 from authpi_admin.http_client import HttpClient
 
 from .conftest import Waits
-from .transport_helpers import BASE, SECRET, make
+from .transport_helpers import BASE, SECRET, connect, make
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
 
 
 async def test_401_refreshes_once_and_resends_with_the_new_token(httpx_mock: HTTPXMock) -> None:
@@ -30,7 +31,7 @@ async def test_401_refreshes_once_and_resends_with_the_new_token(httpx_mock: HTT
         calls += 1
         return {"access_token": "new"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     assert (await client.request("POST", "/v1/x", body={"a": 1})).data == {"ok": True}
     assert calls == 1
     await client.request("GET", "/v1/y")  # the new token stays in use
@@ -48,7 +49,7 @@ async def test_second_401_after_refresh_is_an_authentication_error(httpx_mock: H
     async def refresh() -> dict[str, str]:
         return {"access_token": "still-bad"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     with pytest.raises(AuthenticationError) as caught:
         await client.request("GET", "/v1/x")
     assert caught.value.error == "invalid_token"
@@ -76,7 +77,7 @@ async def test_concurrent_401s_share_one_refresh(httpx_mock: HTTPXMock) -> None:
         await asyncio.sleep(0.01)
         return {"access_token": "new"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     await asyncio.gather(*(client.request("GET", f"/v1/x/{i}") for i in range(20)))
     assert calls == 1
     await client.close()
@@ -88,7 +89,7 @@ async def test_refresh_result_without_a_token_is_a_clear_error(httpx_mock: HTTPX
     async def refresh() -> dict[str, str]:
         return {"token": "misnamed"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     with pytest.raises(AuthenticationError, match="access_token"):
         await client.request("GET", "/v1/x")
     await client.close()
@@ -108,7 +109,7 @@ async def test_failed_refresh_reaches_every_waiter_and_the_next_401_tries_again(
             raise boom
         return {"access_token": "new"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     results = await asyncio.gather(*(client.request("GET", f"/v1/{i}") for i in range(10)), return_exceptions=True)
     assert calls == 1
     assert all(isinstance(r, AuthenticationError) for r in results)
@@ -133,7 +134,7 @@ async def test_cancelled_request_during_refresh_leaves_the_client_usable(httpx_m
         await release.wait()
         return {"access_token": "new"}
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     first = asyncio.create_task(client.request("GET", "/v1/a"))
     await started.wait()
     first.cancel()
@@ -155,7 +156,7 @@ async def test_never_more_than_one_refresh_per_request(httpx_mock: HTTPXMock) ->
         calls += 1
         return {"access_token": next(tokens)}
 
-    client = HttpClient(BASE, access_token="t0", on_token_expired=refresh)
+    client = make(access_token="t0", on_token_expired=refresh)
     with pytest.raises(AuthenticationError):
         await client.request("GET", "/v1/x")
     assert (calls, len(httpx_mock.get_requests())) == (1, 2)
@@ -169,7 +170,7 @@ async def test_refresh_result_must_hold_a_string_token(httpx_mock: HTTPXMock, re
     async def refresh() -> Any:
         return result
 
-    client = HttpClient(BASE, access_token="old", on_token_expired=refresh)
+    client = make(access_token="old", on_token_expired=refresh)
     with pytest.raises(AuthenticationError, match="non-empty 'access_token'"):
         await client.request("GET", "/v1/x")
     await client.close()
@@ -185,7 +186,7 @@ async def test_no_credential_in_reprs_errors_attributes_or_logs(
 ) -> None:
     httpx_mock.add_response(status_code=503)
     httpx_mock.add_response(status_code=401, json={"error": "unauthorized", "error_description": "bad key"})
-    admin = AuthPIAdmin(account_id="me", api_key=SECRET, retries=waits.policy())
+    admin = connect(account_id="me", api_key=SECRET, retries=waits.policy())
     with caplog.at_level(logging.DEBUG, logger="authpi_admin"), pytest.raises(AuthenticationError) as caught:
         await admin.issuers.list()
     await admin.close()

@@ -39,6 +39,7 @@ def test_exports_are_exactly_the_public_names() -> None:
         "ForbiddenError",
         "GatewayTimeoutError",
         "InternalServerError",
+        "InvalidTimeoutError",
         "MalformedResponseError",
         "NetworkError",
         "NotFoundError",

@@ -14,6 +14,10 @@ import pytest
 from authpi_admin import AuthPIAdmin, ConfigurationError
 from authpi_admin.testing import Emulator, EmulatorServer
 
+from .transport_helpers import connect
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
@@ -24,7 +28,7 @@ def server() -> Iterator[EmulatorServer]:
 async def test_1000_concurrent_gets_through_a_bounded_pool(server: EmulatorServer) -> None:
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
-        admin = AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url, http_client=http)
+        admin = connect(account_id="me", api_key="key_test", base_url=server.base_url, http_client=http)
         issuer = await admin.issuers.create({"name": "load"})
         users = admin.issuer(issuer["id"]).users
         created = [await users.create({"email": f"load{n}@example.com"}) for n in range(10)]
@@ -45,7 +49,7 @@ async def test_1000_concurrent_gets_through_a_bounded_pool(server: EmulatorServe
 
 
 async def test_default_client_pool_stays_within_httpx_limits(server: EmulatorServer) -> None:
-    async with AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url) as admin:
+    async with connect(account_id="me", api_key="key_test", base_url=server.base_url) as admin:
         pages = await asyncio.gather(*(admin.issuers.list(limit=1) for _ in range(300)))
         assert len(pages) == 300
         assert len(admin.http._http._transport._pool.connections) <= 100  # type: ignore[attr-defined]
@@ -84,7 +88,7 @@ async def test_responses_are_freed_without_waiting_for_the_garbage_collector() -
     gc.disable()
     try:
         async with httpx.AsyncClient(transport=transport, event_hooks={"response": [record]}) as http:
-            admin = AuthPIAdmin(account_id="me", api_key="k", http_client=http)
+            admin = connect(account_id="me", api_key="k", http_client=http)
             for _ in range(5):
                 await admin.issuers.list()
             assert len(alive) == 5
@@ -107,7 +111,7 @@ async def test_the_client_bounds_its_own_requests_in_flight(limit: int | None, e
 
     options: dict[str, Any] = {} if limit is None else {"max_concurrency": limit}
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    async with http, AuthPIAdmin(account_id="me", api_key="key_1", http_client=http, **options) as admin:
+    async with http, connect(account_id="me", api_key="key_1", http_client=http, **options) as admin:
         users = admin.issuer("i_1").users
         results = await asyncio.gather(*(users.get("usr_1") for _ in range(2_000)))
     assert len(results) == 2_000 and peak == expected
@@ -116,7 +120,7 @@ async def test_the_client_bounds_its_own_requests_in_flight(limit: int | None, e
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
 def test_max_concurrency_must_be_a_positive_whole_number(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="max_concurrency must be a whole number"):
-        AuthPIAdmin(api_key="key_1", max_concurrency=bad)  # type: ignore[arg-type]
+        connect(api_key="key_1", max_concurrency=bad)  # type: ignore[arg-type]
 
 
 async def test_a_sibling_made_before_any_call_shares_the_in_flight_bound() -> None:
@@ -131,7 +135,7 @@ async def test_a_sibling_made_before_any_call_shares_the_in_flight_bound() -> No
         return httpx.Response(200, json={"data": {"id": "usr_1"}})
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    async with http, AuthPIAdmin(account_id="me", api_key="key_1", http_client=http, max_concurrency=5) as admin:
+    async with http, connect(account_id="me", api_key="key_1", http_client=http, max_concurrency=5) as admin:
         sibling = admin.with_options(timeout=60)  # before the parent's first request
         calls = [c.issuer("i_1").users.get("usr_1") for c in (admin, sibling) for _ in range(100)]
         await asyncio.gather(*calls)

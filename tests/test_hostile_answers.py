@@ -7,16 +7,17 @@ from pytest_httpx import HTTPXMock
 
 from authpi_admin import (
     ApiError,
-    AuthPIAdmin,
     MalformedResponseError,
 )
 
-from .transport_helpers import SECRET, make
+from .transport_helpers import SECRET, connect, make
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
 
 
 async def test_list_without_a_data_list_is_malformed(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=200, json={"data": {"not": "a list"}, "has_more": False})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError) as caught:
             await admin.issuers.list()
     assert caught.value.status_code == 200
@@ -25,7 +26,7 @@ async def test_list_without_a_data_list_is_malformed(httpx_mock: HTTPXMock) -> N
 
 async def test_object_call_answered_with_a_list_is_malformed(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=200, json=[1, 2, 3])
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError):
             await admin.issuers.get("iss_1")
 
@@ -35,7 +36,7 @@ async def test_list_all_stops_when_the_server_repeats_a_cursor(httpx_mock: HTTPX
     httpx_mock.add_response(json={"data": [{"id": 2}], "has_more": True, "next_cursor": "c2"})
     httpx_mock.add_response(json={"data": [{"id": 3}], "has_more": True, "next_cursor": "c1"})
     seen = []
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="repeated a pagination cursor"):
             async for item in admin.issuers.list_all():
                 seen.append(item["id"])
@@ -60,7 +61,7 @@ async def test_error_bodies_of_any_shape(httpx_mock: HTTPXMock, content: bytes) 
 async def test_a_model_the_server_breaks_is_a_malformed_response(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [{"id": "evt_1", "type": 5}], "has_more": False})
     httpx_mock.add_response(json={"data": {"content": "no ids"}})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="not a valid Event") as caught:
             await admin.events.list()
         assert caught.value.__cause__ is not None
@@ -81,6 +82,6 @@ async def test_a_panic_inside_the_model_parser_is_a_malformed_response(
 
     monkeypatch.setattr(models.WebhookListItem, "model_validate", classmethod(panics))
     httpx_mock.add_response(json={"data": [{"id": "wh_1"}], "has_more": False})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="not a valid WebhookListItem"):
             await admin.webhooks.list()

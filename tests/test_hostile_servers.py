@@ -28,7 +28,9 @@ from authpi_admin import (
 from authpi_admin.testing import EmulatorServer
 
 from .scripted_server import Scripted, scripted_server
-from .transport_helpers import SECRET
+from .transport_helpers import SECRET, connect
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
 
 DEEP = 100_000
 
@@ -41,7 +43,7 @@ def _gzip_of_zeros(mebibytes: int) -> bytes:
 
 def _raw_client(base_url: str) -> AuthPIAdmin:
     """A client for a scripted server: one attempt, 0.3.0's account path (no /v1/me lookup)."""
-    return AuthPIAdmin(account_id="me", api_key=SECRET, base_url=base_url, retries=False)
+    return connect(account_id="me", api_key=SECRET, base_url=base_url, retries=False)
 
 
 # ------------------------------------------------------------------------------------- whole-call deadlines
@@ -56,7 +58,8 @@ async def test_timeout_bounds_the_whole_attempt_not_each_read() -> None:
         started = time.monotonic()
         with pytest.raises(
             RequestTimeoutError,
-            match=r"^The request timed out: the attempt took longer than 1 s, connect to last byte \[timeout\]$",
+            match=r"^The request timed out: the attempt took longer than 1 s, connect to last byte "
+            r"\(GET 127\.0\.0\.1:\d+\) \[timeout\]$",
         ):
             await admin.issuer("iss_1").users.get("usr_1", timeout=1)
         elapsed = time.monotonic() - started
@@ -76,7 +79,7 @@ async def test_a_hung_token_refresh_is_bounded_by_the_call_timeout_and_not_share
         await never.wait()
         return {"access_token": "never"}
 
-    admin = AuthPIAdmin(access_token="tok_old", account_id="acc_1", on_token_expired=hangs)
+    admin = connect(access_token="tok_old", account_id="acc_1", on_token_expired=hangs)
     for _ in range(2):
         with pytest.raises(AuthenticationError, match=r"did not return within 0\.3 s"):
             await admin.issuers.list(timeout=0.3)
@@ -90,14 +93,14 @@ async def test_a_hung_token_refresh_is_bounded_by_the_call_timeout_and_not_share
 @pytest.mark.parametrize("status", [200, 201])
 async def test_a_success_body_nested_too_deep_is_malformed(httpx_mock: HTTPXMock, status: int) -> None:
     httpx_mock.add_response(status_code=status, content=b"[" * DEEP + b"]" * DEEP)
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="nested too deeply"):
             await admin.issuers.get("iss_1")
 
 
 async def test_an_error_body_nested_too_deep_keeps_its_status_class(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=500, content=b'{"a": ' * DEEP + b"1" + b"}" * DEEP)
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(InternalServerError) as caught:
             await admin.issuers.create({"name": "x"})
     assert caught.value.raw_body is not None and len(caught.value.raw_body) == 4096
@@ -107,7 +110,7 @@ async def test_a_request_body_nested_too_deep_is_refused_before_sending(httpx_mo
     deep: Any = {}
     for _ in range(DEEP):
         deep = {"a": deep}
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="nested too deeply"):
             await admin.issuers.create({"metadata": deep})
     assert httpx_mock.get_requests() == []
@@ -116,21 +119,21 @@ async def test_a_request_body_nested_too_deep_is_refused_before_sending(httpx_mo
 @pytest.mark.parametrize("body", [b"null", b'{"data": null}'])
 async def test_null_for_an_object_is_malformed(httpx_mock: HTTPXMock, body: bytes) -> None:
     httpx_mock.add_response(content=body, headers={"content-type": "application/json"})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="something other than a JSON object"):
             await admin.issuers.get("iss_1")
 
 
 async def test_an_empty_body_for_an_object_is_still_an_empty_dict(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=200, content=b"")
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         assert await admin.issuers.get("iss_1") == {}
 
 
 async def test_has_more_with_an_empty_cursor_never_yields_an_item_twice(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [{"id": "a"}, {"id": "b"}], "has_more": True, "next_cursor": ""})
     seen: list[str] = []
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="empty cursor"):
             async for item in admin.issuers.list_all():
                 seen.append(item["id"])
@@ -147,7 +150,7 @@ async def test_a_cursor_cycle_is_caught_before_any_page_is_fetched_twice(httpx_m
 
     httpx_mock.add_callback(page, is_reusable=True)
     seen: list[Any] = []
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="repeated a pagination cursor"):
             async for item in admin.issuers.list_all():
                 seen.append(item["id"])
@@ -194,7 +197,7 @@ async def test_a_refreshed_token_that_cannot_be_a_header_is_an_authentication_er
     async def refresh() -> dict[str, str]:
         return {"access_token": token}
 
-    async with AuthPIAdmin(access_token="tok_old", account_id="acc_1", on_token_expired=refresh) as admin:
+    async with connect(access_token="tok_old", account_id="acc_1", on_token_expired=refresh) as admin:
         with pytest.raises(AuthenticationError, match="cannot be sent as a header") as caught:
             await admin.issuers.list()
     error = caught.value
@@ -207,7 +210,7 @@ async def test_a_refreshed_token_that_cannot_be_a_header_is_an_authentication_er
     "bad", ["..;", ".;", "..;x=1", ";x", "%00", "a%0d%0ab", "%1F", "%7f", "x%0A", "..;jsessionid=1"]
 )
 async def test_ids_that_servers_normalise_are_refused(httpx_mock: HTTPXMock, bad: str) -> None:
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="Invalid resource_id"):
             await admin.issuer("iss_1").users.delete(bad)
         with pytest.raises(ValueError, match="Invalid issuer_id"):
@@ -217,7 +220,7 @@ async def test_ids_that_servers_normalise_are_refused(httpx_mock: HTTPXMock, bad
 
 async def test_ids_with_a_semicolon_elsewhere_are_still_allowed(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=204)
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         await admin.issuer("iss_1").users.delete("usr;1")
     request = httpx_mock.get_request()
     assert request is not None and request.url.raw_path.endswith(b"/users/usr;1")
@@ -225,7 +228,7 @@ async def test_ids_with_a_semicolon_elsewhere_are_still_allowed(httpx_mock: HTTP
 
 async def test_the_cause_of_a_network_error_does_not_carry_the_credential(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
-    async with AuthPIAdmin(account_id="me", api_key=SECRET, retries=False) as admin:
+    async with connect(account_id="me", api_key=SECRET, retries=False) as admin:
         with pytest.raises(NetworkError) as caught:
             await admin.issuers.list()
     cause = caught.value.__cause__
@@ -245,7 +248,8 @@ async def test_plain_http_never_goes_through_an_environment_proxy(monkeypatch: p
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     with EmulatorServer() as server:
-        async with AuthPIAdmin(account_id="me", api_key="key_test", base_url=server.base_url) as admin:
+        # the SDK's own client only: an injected client's trust_env is its owner's choice
+        async with connect(account_id="me", api_key="key_test", base_url=server.base_url, http_client=None) as admin:
             assert (await admin.issuers.list()).data == []
 
 
@@ -258,7 +262,7 @@ async def test_a_cycle_longer_than_the_window_still_ends(httpx_mock: HTTPXMock) 
 
     httpx_mock.add_callback(page, is_reusable=True)
     fetched = 0
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(MalformedResponseError, match="repeated a pagination cursor"):
             async for _ in admin.issuers.list_all():
                 fetched += 1

@@ -7,13 +7,14 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from authpi_admin import (
-    AuthPIAdmin,
     ClosedClientError,
     ConfigurationError,
 )
 
 from .conftest import run_isolated
-from .transport_helpers import BASE, SECRET, make
+from .transport_helpers import BASE, SECRET, connect, make
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
 
 
 async def test_closed_client_refuses_requests(httpx_mock: HTTPXMock) -> None:
@@ -55,7 +56,7 @@ async def test_injected_client_closed_elsewhere_is_a_closed_client_error() -> No
 
 
 async def test_owned_client_is_closed() -> None:
-    client = make()
+    client = make(http_client=None)  # the SDK's own, on either path
     await client.close()
     assert client.is_closed
     assert client._http.is_closed
@@ -63,7 +64,7 @@ async def test_owned_client_is_closed() -> None:
 
 def test_a_client_reused_on_a_second_event_loop_says_to_create_one_per_loop(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [], "has_more": False}, is_reusable=True)
-    admin = AuthPIAdmin(account_id="me", api_key=SECRET)
+    admin = connect(account_id="me", api_key=SECRET)
     assert run_isolated(admin.issuers.list()).data == []
     with pytest.raises(ConfigurationError, match="Create one AuthPIAdmin per event loop"):
         run_isolated(admin.issuers.list())

@@ -108,13 +108,20 @@ async def test_the_sdks_own_client_still_tunnels_through_an_environment_proxy(mo
     assert cause.request.headers["authorization"] == "[redacted]"
 
 
-async def test_only_clients_the_sdk_or_its_emulator_made_are_sent_through_directly() -> None:
-    from authpi_admin._sending import direct_route
+async def test_only_clients_the_sdk_or_its_emulator_made_are_sent_through_directly_and_closed_by_it() -> None:
     from authpi_admin.testing import Emulator
 
     emulator = Emulator()
-    async with emulator.client(account_id="me") as admin, httpx.AsyncClient() as users_own:
-        assert direct_route(admin.http._http, owned=False) is not None  # made by the emulator for the SDK
-        assert direct_route(users_own, owned=False) is None
-        assert direct_route(users_own, owned=True) is not None
-        assert (await admin.issuers.list()).data == []
+    async with httpx.AsyncClient() as users_own:
+        made_for_it = emulator.client(account_id="me")
+        injected = AuthPIAdmin(account_id="me", api_key=SECRET, http_client=users_own)
+        own = AuthPIAdmin(account_id="me", api_key=SECRET)
+        assert made_for_it.http._route is not None  # made by the emulator for the SDK
+        assert own.http._route is not None
+        assert injected.http._route is None
+        assert (await made_for_it.issuers.list()).data == []
+        for admin in (made_for_it, injected, own):
+            await admin.close()
+        assert made_for_it.http._http.is_closed  # the SDK's to close, like its own
+        assert own.http._http.is_closed
+        assert not users_own.is_closed

@@ -23,6 +23,8 @@ from authpi_admin.retries import RetryConfig, parse_retry_after
 from .conftest import Waits
 from .transport_helpers import make
 
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
+
 RETRYABLE_FAILURES = [
     httpx.ConnectError("refused"),
     httpx.ReadError("connection reset by peer"),

@@ -20,10 +20,11 @@ SURFACE: dict[str, Any] = json.loads((Path(__file__).parent / "data" / "surface-
 KEYWORD_TYPES = {
     "if_match": "str | None",
     "idempotency_key": "str | None",
-    "timeout": "float | None",
+    "timeout": "float | httpx.Timeout | None",  # widened: 0.3.0's float, or the httpx.Timeout it also takes
     "headers": "dict[str, str] | None",
 }
-# The one deliberate widening of a 0.3.0 annotation: a body may be any mapping or a pydantic model.
+# The deliberate widenings of 0.3.0's annotations: a body may be any mapping or a pydantic model, and a
+# per-call timeout an httpx.Timeout (above).
 WIDENED = {
     "dict[str, Any]": "Mapping[str, Any] | BaseModel",
     "dict[str, Any] | None": "Mapping[str, Any] | BaseModel | None",

@@ -9,7 +9,6 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from authpi_admin import (
-    AuthPIAdmin,
     ConfigurationError,
     InternalServerError,
     MalformedResponseError,
@@ -20,7 +19,9 @@ from authpi_admin.http_client import ApiResponse, HttpClient
 from authpi_admin.retries import RetryConfig
 
 from .conftest import Waits
-from .transport_helpers import BASE, EXPECTED_USER_AGENT, SECRET, make
+from .transport_helpers import BASE, EXPECTED_USER_AGENT, SECRET, connect, make
+
+pytestmark = pytest.mark.usefixtures("wire_path")  # every test on both paths to the wire
 
 
 def test_requires_a_credential() -> None:
@@ -80,7 +81,7 @@ def test_bad_timeout_is_a_configuration_error(timeout: object) -> None:
     with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
         make(timeout=timeout)
     with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
-        AuthPIAdmin(account_id="me", api_key=SECRET, timeout=timeout)  # type: ignore[arg-type]
+        connect(account_id="me", api_key=SECRET, timeout=timeout)  # type: ignore[arg-type]
 
 
 async def test_get_sends_exact_headers_and_returns_body_and_etag(httpx_mock: HTTPXMock) -> None:
@@ -251,7 +252,7 @@ async def test_network_failures_are_logged_by_class(
     ["https://api.authpi.dev", "http://127.0.0.1:8787", "http://127.5.6.7", "http://localhost:9", "http://[::1]:80"],
 )
 def test_base_urls_that_are_allowed(url: str) -> None:
-    assert AuthPIAdmin(account_id="me", api_key="k", base_url=url).http.base_url == url
+    assert connect(account_id="me", api_key="k", base_url=url).http.base_url == url
 
 
 @pytest.mark.parametrize(
@@ -259,18 +260,18 @@ def test_base_urls_that_are_allowed(url: str) -> None:
 )
 def test_base_urls_that_are_refused(url: str) -> None:
     with pytest.raises(ConfigurationError):
-        AuthPIAdmin(account_id="me", api_key="k", base_url=url)
+        connect(account_id="me", api_key="k", base_url=url)
 
 
 def test_insecure_http_can_be_allowed_explicitly() -> None:
-    admin = AuthPIAdmin(account_id="me", api_key="k", base_url="http://internal.proxy:8080", allow_insecure_http=True)
+    admin = connect(account_id="me", api_key="k", base_url="http://internal.proxy:8080", allow_insecure_http=True)
     assert admin.http.base_url == "http://internal.proxy:8080"
 
 
 async def test_redirects_are_never_followed(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=302, headers={"location": "https://evil.example/steal"})
     async with httpx.AsyncClient(follow_redirects=True) as injected:
-        admin = AuthPIAdmin(account_id="me", api_key=SECRET, http_client=injected)
+        admin = connect(account_id="me", api_key=SECRET, http_client=injected)
         with pytest.raises(UnexpectedError) as caught:
             await admin.issuers.list()
     assert caught.value.status_code == 302
@@ -279,7 +280,7 @@ async def test_redirects_are_never_followed(httpx_mock: HTTPXMock) -> None:
 
 
 async def test_an_id_too_long_for_a_url_is_a_value_error(httpx_mock: HTTPXMock) -> None:
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(ValueError, match="Cannot build a request URL"):
             await admin.issuers.get("i" * 70_000)
     assert httpx_mock.get_requests() == []
@@ -288,13 +289,13 @@ async def test_an_id_too_long_for_a_url_is_a_value_error(httpx_mock: HTTPXMock) 
 async def test_an_injected_client_keeps_its_own_timeout_unless_one_is_chosen(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [], "has_more": False}, is_reusable=True)
     async with httpx.AsyncClient(timeout=120) as injected:
-        async with AuthPIAdmin(account_id="me", api_key=SECRET, http_client=injected) as admin:
+        async with connect(account_id="me", api_key=SECRET, http_client=injected) as admin:
             await admin.issuers.list()
             await admin.issuers.list(timeout=4)
-        async with AuthPIAdmin(account_id="me", api_key=SECRET, http_client=injected, timeout=30.0) as chosen:
+        async with connect(account_id="me", api_key=SECRET, http_client=injected, timeout=30.0) as chosen:
             await chosen.issuers.list()
         phased = httpx.Timeout(5, read=9)
-        async with AuthPIAdmin(account_id="me", api_key=SECRET, http_client=injected, timeout=phased) as split:
+        async with connect(account_id="me", api_key=SECRET, http_client=injected, timeout=phased) as split:
             await split.issuers.list()
     sent = [request.extensions["timeout"] for request in httpx_mock.get_requests()]
     assert sent[0] == {"connect": 120, "read": 120, "write": 120, "pool": 120}
@@ -305,7 +306,7 @@ async def test_an_injected_client_keeps_its_own_timeout_unless_one_is_chosen(htt
 
 async def test_the_sdks_own_client_sends_the_default_timeout(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"data": [], "has_more": False})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         await admin.issuers.list()
     request = httpx_mock.get_request()
     assert request is not None
@@ -314,7 +315,7 @@ async def test_the_sdks_own_client_sends_the_default_timeout(httpx_mock: HTTPXMo
 
 async def test_empty_if_match_and_idempotency_key_are_left_out(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={"id": "usr_1"})
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         await admin.issuer("iss_1").users.update("usr_1", {"name": "x"}, if_match="", idempotency_key="")
     request = httpx_mock.get_request()
     assert request is not None
@@ -324,7 +325,7 @@ async def test_empty_if_match_and_idempotency_key_are_left_out(httpx_mock: HTTPX
 
 @pytest.mark.parametrize("body", [["a"], "text", 3, ("x",)])
 async def test_a_body_that_is_not_an_object_is_refused_before_sending(httpx_mock: HTTPXMock, body: object) -> None:
-    async with AuthPIAdmin(account_id="me", api_key=SECRET) as admin:
+    async with connect(account_id="me", api_key=SECRET) as admin:
         with pytest.raises(TypeError, match=r"^body must be a dict \(a JSON object\)"):
             await admin.issuer("iss_1").users.create(body)  # type: ignore[arg-type]
     assert httpx_mock.get_requests() == []

@@ -10,11 +10,12 @@ from ...pagination import Page
 from .api_keys import ApiKeysResource
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 
 
 class AccountApiKeysResource(ApiKeysResource):
@@ -29,7 +30,7 @@ class AccountApiKeysResource(ApiKeysResource):
         access: str | None = None,
         readiness: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (Account Api Keys).
@@ -72,7 +73,7 @@ class AccountApiKeysResource(ApiKeysResource):
         access: str | None = None,
         readiness: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all account_api_keys.
@@ -104,7 +105,7 @@ class AccountApiKeysResource(ApiKeysResource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Account Api Keys).

@@ -9,6 +9,7 @@ from ..._resource import Endpoint, RequestOptions, as_none, as_object
 from .tokens import TokensResource
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
@@ -21,7 +22,7 @@ class AccountTokensResource(TokensResource):
     """Operations on the account's personal tokens (today's API)."""
 
     async def get(
-        self, token_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, token_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get (Account Tokens).
 
@@ -44,7 +45,7 @@ class AccountTokensResource(TokensResource):
         token_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete (Account Tokens).
@@ -72,7 +73,7 @@ class AccountTokensResource(TokensResource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke (Account Tokens).

@@ -9,6 +9,7 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_model, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..models import Note
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
 _BACKLINKS_NOTES: Endpoint[Note] = Endpoint("GET", "/{account_id}/notes/backlinks", as_model("Note"))
 _COUNT_NOTES: Endpoint[dict[str, Any]] = Endpoint("GET", "/{account_id}/notes/count", as_object)
 
@@ -29,7 +30,7 @@ class AccountsResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Accounts.
@@ -49,7 +50,11 @@ class AccountsResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
-        self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all accounts.
 
@@ -68,7 +73,7 @@ class AccountsResource(Resource):
             yield item
 
     async def get(
-        self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, resource_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Account.
 
@@ -93,7 +98,7 @@ class AccountsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Account.
@@ -123,7 +128,7 @@ class AccountsResource(Resource):
         )
 
     async def backlinks_notes(
-        self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, account_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Note:
         """Get Note Backlinks.
 
@@ -142,7 +147,7 @@ class AccountsResource(Resource):
         return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions(timeout, headers))
 
     async def count_notes(
-        self, account_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, account_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Count Notes.
 

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{key_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{key_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{key_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{key_id}", as_none)
 _BLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/block", as_object)
 _REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/revoke", as_object)
@@ -24,7 +25,7 @@ class ApiKeysResource(Resource):
     """Operations on api_keys."""
 
     async def get(
-        self, key_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, key_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get API Key.
 
@@ -49,7 +50,7 @@ class ApiKeysResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update API Key.
@@ -83,7 +84,7 @@ class ApiKeysResource(Resource):
         key_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete API Key.
@@ -111,7 +112,7 @@ class ApiKeysResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Block API Key.
@@ -147,7 +148,7 @@ class ApiKeysResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke API Key.
@@ -183,7 +184,7 @@ class ApiKeysResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate API Key Secret.
@@ -218,7 +219,7 @@ class ApiKeysResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Unblock API Key.

@@ -9,12 +9,13 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
 
 
 class ApprovalsResource(Resource):
@@ -25,7 +26,7 @@ class ApprovalsResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Pending Approvals.
@@ -45,7 +46,11 @@ class ApprovalsResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
-        self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all approvals.
 
@@ -64,7 +69,7 @@ class ApprovalsResource(Resource):
             yield item
 
     async def get(
-        self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, resource_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Approval Details.
 
@@ -89,7 +94,7 @@ class ApprovalsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Approval.

@@ -9,13 +9,14 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{method_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{method_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{method_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{method_id}", as_none)
 
 
@@ -23,7 +24,7 @@ class AuthMethodsResource(Resource):
     """Operations on auth_methods."""
 
     async def list(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Auth Methods.
 
@@ -40,7 +41,7 @@ class AuthMethodsResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all auth_methods.
 
@@ -62,7 +63,7 @@ class AuthMethodsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Auth Method.
@@ -87,7 +88,7 @@ class AuthMethodsResource(Resource):
         )
 
     async def get(
-        self, method_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, method_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Auth Method.
 
@@ -112,7 +113,7 @@ class AuthMethodsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Auth Method.
@@ -147,7 +148,7 @@ class AuthMethodsResource(Resource):
         method_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Auth Method.

@@ -9,13 +9,14 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{client_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{client_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{client_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{client_id}", as_none)
 _ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint("POST", "/{client_id}/secret/rotate", as_object)
 
@@ -33,7 +34,7 @@ class ClientsResource(Resource):
         q: str | None = None,
         application_type: str | None = None,
         readiness: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Clients.
@@ -79,7 +80,7 @@ class ClientsResource(Resource):
         q: str | None = None,
         application_type: str | None = None,
         readiness: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all clients.
@@ -120,7 +121,7 @@ class ClientsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Client.
@@ -144,7 +145,7 @@ class ClientsResource(Resource):
         )
 
     async def get(
-        self, client_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, client_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Client.
 
@@ -169,7 +170,7 @@ class ClientsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Client.
@@ -203,7 +204,7 @@ class ClientsResource(Resource):
         client_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Client.
@@ -230,7 +231,7 @@ class ClientsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate Client Secret.

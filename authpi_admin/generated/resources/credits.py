@@ -9,6 +9,7 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
@@ -24,7 +25,7 @@ class CreditsResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """Ledger (Credits).
@@ -44,7 +45,11 @@ class CreditsResource(Resource):
         return await self._call(_LEDGER, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def ledger_all(
-        self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all ledger.
 
@@ -68,7 +73,7 @@ class CreditsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Topup (Credits).

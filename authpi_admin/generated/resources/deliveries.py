@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
+
+if TYPE_CHECKING:
+    import httpx
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 _REDELIVER: Endpoint[dict[str, Any]] = Endpoint("POST", "/{delivery_id}/redeliver", as_object)
@@ -24,7 +28,7 @@ class DeliveriesResource(Resource):
         after: float | None = None,
         before: float | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Webhook Deliveries.
@@ -67,7 +71,7 @@ class DeliveriesResource(Resource):
         after: float | None = None,
         before: float | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all deliveries.
@@ -107,7 +111,7 @@ class DeliveriesResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Redeliver (Deliveries).

@@ -9,11 +9,12 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{domain}", as_none)
 _ASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/assign", as_object)
 _UNASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/unassign", as_object)
@@ -24,7 +25,7 @@ class DomainsResource(Resource):
     """Operations on domains."""
 
     async def list(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Account Domains.
 
@@ -41,7 +42,7 @@ class DomainsResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all domains.
 
@@ -63,7 +64,7 @@ class DomainsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add Account Domain.
@@ -91,7 +92,7 @@ class DomainsResource(Resource):
         domain: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Remove Account Domain.
@@ -119,7 +120,7 @@ class DomainsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Assign Domain to Issuer.
@@ -154,7 +155,7 @@ class DomainsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Unassign Domain from Issuer.
@@ -184,7 +185,7 @@ class DomainsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Verify Account Domain.

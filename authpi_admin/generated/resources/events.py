@@ -9,6 +9,8 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_o
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import Event
 
 
@@ -31,7 +33,7 @@ class EventsResource(Resource):
         after: float | None = None,
         before: float | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[Event]:
         """List Events.
@@ -80,7 +82,7 @@ class EventsResource(Resource):
         after: float | None = None,
         before: float | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Event]:
         """Auto-paginating iterator over all events.
@@ -119,7 +121,7 @@ class EventsResource(Resource):
             yield item
 
     async def get(
-        self, event_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, event_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Event.
 
@@ -149,7 +151,7 @@ class EventsResource(Resource):
         interval: str | None = None,
         count_unique: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Aggregate (Events).

@@ -9,13 +9,14 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_any, as_object, 
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{invitation_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{invitation_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{invitation_id}", as_object, body_required=True)
 _RESEND: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/resend", as_any)
 _REVOKE: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/revoke", as_any)
 
@@ -29,7 +30,7 @@ class InvitationsResource(Resource):
         cursor: str | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List Invitations.
@@ -56,7 +57,7 @@ class InvitationsResource(Resource):
         limit: int | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all invitations.
@@ -83,7 +84,7 @@ class InvitationsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Invitation.
@@ -108,7 +109,12 @@ class InvitationsResource(Resource):
         )
 
     async def get(
-        self, org_id: str, invitation_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        org_id: str,
+        invitation_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Get Invitation.
 
@@ -135,7 +141,7 @@ class InvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Invitation.
@@ -172,7 +178,7 @@ class InvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Resend Invitation.
@@ -204,7 +210,7 @@ class InvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Revoke Invitation.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
@@ -23,7 +24,7 @@ class IssuerTokensResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Introspect (Issuer Tokens).

@@ -9,15 +9,16 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_n
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..models import Note
 
 
 _LIST: Endpoint[Page[Note]] = Endpoint("GET", "", as_model_page("Note"))
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none)
 _BACKLINKS: Endpoint[dict[str, Any]] = Endpoint("GET", "/backlinks", as_object)
 _COUNT: Endpoint[dict[str, Any]] = Endpoint("GET", "/count", as_object)
@@ -37,7 +38,7 @@ class NotesResource(Resource):
         pinned: bool | None = None,
         mentions_user_id: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[Note]:
         """List Notes.
@@ -86,7 +87,7 @@ class NotesResource(Resource):
         pinned: bool | None = None,
         mentions_user_id: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[Note]:
         """Auto-paginating iterator over all notes.
@@ -129,7 +130,7 @@ class NotesResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Note.
@@ -153,7 +154,7 @@ class NotesResource(Resource):
         )
 
     async def get(
-        self, note_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, note_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Note.
 
@@ -178,7 +179,7 @@ class NotesResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Note.
@@ -212,7 +213,7 @@ class NotesResource(Resource):
         note_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Note.
@@ -233,7 +234,9 @@ class NotesResource(Resource):
         """
         await self._call(_DELETE, (note_id,), RequestOptions(timeout, headers, if_match=if_match))
 
-    async def backlinks(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def backlinks(
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Get Note Backlinks.
 
         Args:
@@ -248,7 +251,9 @@ class NotesResource(Resource):
         """
         return await self._call(_BACKLINKS, (), RequestOptions(timeout, headers))
 
-    async def count(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def count(
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Count Notes.
 
         Args:

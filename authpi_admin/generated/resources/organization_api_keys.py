@@ -9,11 +9,12 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 
 
 class OrganizationApiKeysResource(Resource):
@@ -28,7 +29,7 @@ class OrganizationApiKeysResource(Resource):
         access: str | None = None,
         readiness: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (Organization Api Keys).
@@ -71,7 +72,7 @@ class OrganizationApiKeysResource(Resource):
         access: str | None = None,
         readiness: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all organization_api_keys.
@@ -103,7 +104,7 @@ class OrganizationApiKeysResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Organization Api Keys).

@@ -9,13 +9,14 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{group_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{group_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{group_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{group_id}", as_none)
 
 
@@ -27,7 +28,7 @@ class OrganizationGroupsResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (Organization Groups).
@@ -47,7 +48,11 @@ class OrganizationGroupsResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
 
     async def list_all(
-        self, limit: int | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all organization_groups.
 
@@ -70,7 +75,7 @@ class OrganizationGroupsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Organization Groups).
@@ -94,7 +99,7 @@ class OrganizationGroupsResource(Resource):
         )
 
     async def get(
-        self, group_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, group_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get (Organization Groups).
 
@@ -119,7 +124,7 @@ class OrganizationGroupsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update (Organization Groups).
@@ -153,7 +158,7 @@ class OrganizationGroupsResource(Resource):
         group_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete (Organization Groups).

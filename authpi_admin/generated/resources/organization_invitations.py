@@ -9,13 +9,14 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{invitation_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{invitation_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{invitation_id}", as_object, body_required=True)
 _RESEND: Endpoint[dict[str, Any]] = Endpoint("POST", "/{invitation_id}/resend", as_object)
 _REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{invitation_id}/revoke", as_object)
 
@@ -29,7 +30,7 @@ class OrganizationInvitationsResource(Resource):
         cursor: str | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (Organization Invitations).
@@ -56,7 +57,7 @@ class OrganizationInvitationsResource(Resource):
         limit: int | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all organization_invitations.
@@ -83,7 +84,7 @@ class OrganizationInvitationsResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Organization Invitations).
@@ -107,7 +108,7 @@ class OrganizationInvitationsResource(Resource):
         )
 
     async def get(
-        self, invitation_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, invitation_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get (Organization Invitations).
 
@@ -132,7 +133,7 @@ class OrganizationInvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update (Organization Invitations).
@@ -167,7 +168,7 @@ class OrganizationInvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Resend (Organization Invitations).
@@ -199,7 +200,7 @@ class OrganizationInvitationsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke (Organization Invitations).

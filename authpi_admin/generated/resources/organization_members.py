@@ -9,12 +9,13 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{member_id}", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{member_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{member_id}", as_none)
 
 
@@ -28,7 +29,7 @@ class OrganizationMembersResource(Resource):
         status: str | None = None,
         scope: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (Organization Members).
@@ -60,7 +61,7 @@ class OrganizationMembersResource(Resource):
         status: str | None = None,
         scope: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all organization_members.
@@ -88,7 +89,7 @@ class OrganizationMembersResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Organization Members).
@@ -118,7 +119,7 @@ class OrganizationMembersResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update (Organization Members).
@@ -152,7 +153,7 @@ class OrganizationMembersResource(Resource):
         member_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete (Organization Members).

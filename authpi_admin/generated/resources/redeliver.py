@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 
 
 class RedeliverResource(Resource):
@@ -22,7 +23,7 @@ class RedeliverResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create (Redeliver).

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
@@ -21,7 +22,7 @@ class SessionsResource(Resource):
     """Operations on sessions."""
 
     async def get(
-        self, session_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, session_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Session.
 
@@ -45,7 +46,7 @@ class SessionsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Reactivate Session.
@@ -78,7 +79,7 @@ class SessionsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke Session.
@@ -114,7 +115,7 @@ class SessionsResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Suspend Session.

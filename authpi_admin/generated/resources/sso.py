@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
@@ -26,7 +27,7 @@ class SsoResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add SSO Domain.
@@ -59,7 +60,7 @@ class SsoResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Remove Domain (Sso).
@@ -91,7 +92,7 @@ class SsoResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Verify Domain (Sso).
@@ -122,7 +123,7 @@ class SsoResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Rotate SSO Client Secret.

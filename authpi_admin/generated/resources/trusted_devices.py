@@ -9,11 +9,12 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{device_id}", as_none)
 _REVOKE_ALL: Endpoint[dict[str, Any]] = Endpoint("POST", "/revoke-all", as_object)
 
@@ -22,7 +23,7 @@ class TrustedDevicesResource(Resource):
     """Operations on trusted_devices."""
 
     async def list(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Trusted Devices.
 
@@ -39,7 +40,7 @@ class TrustedDevicesResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all trusted_devices.
 
@@ -61,7 +62,7 @@ class TrustedDevicesResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Trust a Device.
@@ -90,7 +91,7 @@ class TrustedDevicesResource(Resource):
         device_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Revoke Trusted Device.
@@ -116,7 +117,7 @@ class TrustedDevicesResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Revoke All Trusted Devices.

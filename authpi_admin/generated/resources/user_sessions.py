@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._resource import Endpoint, RequestOptions, as_page
 from ...pagination import Page
 from .sessions import SessionsResource
+
+if TYPE_CHECKING:
+    import httpx
+
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
 
@@ -16,7 +20,11 @@ class UserSessionsResource(SessionsResource):
     """Operations on one user's sessions (today's API)."""
 
     async def list(
-        self, status: str | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        status: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Page[dict[str, Any]]:
         """List (User Sessions).
 
@@ -34,7 +42,11 @@ class UserSessionsResource(SessionsResource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"status": status})
 
     async def list_all(
-        self, status: str | None = None, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        status: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all user_sessions.
 

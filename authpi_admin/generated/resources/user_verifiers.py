@@ -9,11 +9,12 @@ from ..._resource import Endpoint, RequestOptions, as_object
 from .verifiers import VerifiersResource
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{verifier_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{verifier_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{verifier_id}", as_object, body_required=True)
 _COMPLETE_ENROLLMENT: Endpoint[dict[str, Any]] = Endpoint("POST", "/complete-enrollment", as_object)
 _REGENERATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{verifier_id}/regenerate", as_object)
 _VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{verifier_id}/verify", as_object)
@@ -23,7 +24,7 @@ class UserVerifiersResource(VerifiersResource):
     """Operations on one user's verifiers (today's API)."""
 
     async def get(
-        self, verifier_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, verifier_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get (User Verifiers).
 
@@ -48,7 +49,7 @@ class UserVerifiersResource(VerifiersResource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update (User Verifiers).
@@ -83,7 +84,7 @@ class UserVerifiersResource(VerifiersResource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Complete Verifier Enrollment.
@@ -117,7 +118,7 @@ class UserVerifiersResource(VerifiersResource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Regenerate (User Verifiers).
@@ -150,7 +151,7 @@ class UserVerifiersResource(VerifiersResource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Verify (User Verifiers).

@@ -9,11 +9,12 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object,
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
 
 _LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{verifier_id}", as_none)
 
 
@@ -21,7 +22,7 @@ class VerifiersResource(Resource):
     """Operations on verifiers."""
 
     async def list(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Page[dict[str, Any]]:
         """List Agent Verifiers.
 
@@ -38,7 +39,7 @@ class VerifiersResource(Resource):
         return await self._call(_LIST, (), RequestOptions(timeout, headers))
 
     async def list_all(
-        self, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Auto-paginating iterator over all verifiers.
 
@@ -60,7 +61,7 @@ class VerifiersResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add Agent Verifier.
@@ -88,7 +89,7 @@ class VerifiersResource(Resource):
         verifier_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Remove Agent Verifier.

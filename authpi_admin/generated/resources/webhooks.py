@@ -9,15 +9,16 @@ from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_n
 from ...pagination import Page
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..models import WebhookListItem
 
 
 _LIST: Endpoint[Page[WebhookListItem]] = Endpoint("GET", "", as_model_page("WebhookListItem"))
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
 
 
@@ -30,7 +31,7 @@ class WebhooksResource(Resource):
         cursor: str | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Page[WebhookListItem]:
         """List Webhooks.
@@ -57,7 +58,7 @@ class WebhooksResource(Resource):
         limit: int | None = None,
         status: str | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[WebhookListItem]:
         """Auto-paginating iterator over all webhooks.
@@ -84,7 +85,7 @@ class WebhooksResource(Resource):
         body: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create Webhook.
@@ -108,7 +109,7 @@ class WebhooksResource(Resource):
         )
 
     async def get(
-        self, resource_id: str, *, timeout: float | None = None, headers: dict[str, str] | None = None
+        self, resource_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Get Webhook.
 
@@ -133,7 +134,7 @@ class WebhooksResource(Resource):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Webhook.
@@ -167,7 +168,7 @@ class WebhooksResource(Resource):
         resource_id: str,
         *,
         if_match: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Webhook.

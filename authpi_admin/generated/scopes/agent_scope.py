@@ -10,13 +10,14 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..resources.verifiers import VerifiersResource
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any)
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
@@ -34,7 +35,7 @@ class AgentScope(Scope):
 
         return VerifiersResource(self._client, f"{self._base_path}/verifiers")
 
-    async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
+    async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Agent.
 
         Args:
@@ -55,7 +56,7 @@ class AgentScope(Scope):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Update Agent.
@@ -80,7 +81,11 @@ class AgentScope(Scope):
         )
 
     async def delete(
-        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        *,
+        if_match: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Agent.
 

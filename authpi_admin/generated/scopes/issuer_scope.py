@@ -11,6 +11,7 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..resources.agents import AgentsResource
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any)
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
@@ -91,7 +92,7 @@ class IssuerScope(Scope):
         warnings.warn(
             "IssuerScope.groups: the live API answers 404 here; use .organization(org_id).groups",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         from ..resources.groups import GroupsResource
 
@@ -103,7 +104,7 @@ class IssuerScope(Scope):
         warnings.warn(
             "IssuerScope.invitations: the live API answers 404 here; use .organization(org_id).invitations",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         from ..resources.invitations import InvitationsResource
 
@@ -115,7 +116,7 @@ class IssuerScope(Scope):
         warnings.warn(
             "IssuerScope.members: the live API answers 404 here; use .organization(org_id).members",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         from ..resources.members import MembersResource
 
@@ -127,7 +128,7 @@ class IssuerScope(Scope):
         warnings.warn(
             "IssuerScope.domains: the live API answers 404 here; use the account's domains",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         from ..resources.domains import DomainsResource
 
@@ -172,7 +173,7 @@ class IssuerScope(Scope):
 
         return OrganizationScope(self._client, f"{self._base_path}/organizations", org_id)
 
-    async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
+    async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Issuer.
 
         Args:
@@ -193,7 +194,7 @@ class IssuerScope(Scope):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Update Issuer.
@@ -218,7 +219,11 @@ class IssuerScope(Scope):
         )
 
     async def delete(
-        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        *,
+        if_match: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Issuer.
 

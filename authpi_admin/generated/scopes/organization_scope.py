@@ -10,6 +10,7 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_none, as_object
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..resources.organization_api_keys import OrganizationApiKeysResource
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "", as_object)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
@@ -66,7 +67,9 @@ class OrganizationScope(Scope):
 
         return SsoResource(self._client, f"{self._base_path}/sso")
 
-    async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def get(
+        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Get Organization.
 
         Args:
@@ -87,7 +90,7 @@ class OrganizationScope(Scope):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Update Organization.
@@ -113,7 +116,11 @@ class OrganizationScope(Scope):
         )
 
     async def delete(
-        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        *,
+        if_match: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Organization.
 

@@ -10,6 +10,7 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..resources.tokens import TokensResource
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any)
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
@@ -58,7 +59,7 @@ class UserScope(Scope):
 
         return UserVerifiersResource(self._client, f"{self._base_path}/verifiers")
 
-    async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
+    async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get User.
 
         Args:
@@ -79,7 +80,7 @@ class UserScope(Scope):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Update User.
@@ -104,7 +105,11 @@ class UserScope(Scope):
         )
 
     async def delete(
-        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        *,
+        if_match: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Delete User.
 

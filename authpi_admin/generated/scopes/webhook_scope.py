@@ -10,6 +10,7 @@ from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
 if TYPE_CHECKING:
+    import httpx
     from pydantic import BaseModel
 
     from ..resources.deliveries import DeliveriesResource
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 
 _GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any)
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
 
 
@@ -42,7 +43,7 @@ class WebhookScope(Scope):
 
         return RedeliverResource(self._client, f"{self._base_path}/redeliver")
 
-    async def get(self, *, timeout: float | None = None, headers: dict[str, str] | None = None) -> Any:
+    async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Webhook.
 
         Args:
@@ -63,7 +64,7 @@ class WebhookScope(Scope):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
-        timeout: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Update Webhook.
@@ -88,7 +89,11 @@ class WebhookScope(Scope):
         )
 
     async def delete(
-        self, *, if_match: str | None = None, timeout: float | None = None, headers: dict[str, str] | None = None
+        self,
+        *,
+        if_match: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Delete Webhook.
 

@@ -1,0 +1,93 @@
+"""The calls a client has in flight, so that ``close()`` can end them all before it closes the connections.
+
+``close()`` means the same on every path to the wire (the SDK's own httpx client, an injected one, the
+emulator's): each call in flight, whether it waits for room, for the account, for a retry or for an
+answer, ends with :class:`~authpi_admin.ClosedClientError`; no attempt starts after ``close()`` began; and
+``close()`` returns once those calls have unwound, so no call succeeds after it and their connections are
+released before the pool closes. A cancel from the caller still wins over the close's (see
+:func:`~._deadlines.withdraw_cancel`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._deadlines import withdraw_cancel
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["UNWIND_GRACE_SECONDS", "OpenCalls"]
+
+# How long close() waits for the calls it aborted to unwind before it closes the connections anyway. They
+# unwind in microseconds; the bound is for a user callback (on_token_expired) that ignores cancellation.
+UNWIND_GRACE_SECONDS = 5.0
+
+
+class OpenCalls:
+    """The tasks inside a call of one client, each with its cancel count from when it entered."""
+
+    __slots__ = ("__weakref__", "_aborted", "_calls", "_drained", "_unwinding")
+
+    def __init__(self) -> None:
+        self._calls: dict[asyncio.Task[object], list[int]] = {}  # a task's counts, one per nested call
+        self._aborted: dict[asyncio.Task[object], int] = {}  # cancelled by close(), not claimed yet
+        self._unwinding: set[asyncio.Task[object]] = set()  # cancelled by close(), still inside a call
+        self._drained: asyncio.Event | None = None  # set when the last of those has left
+
+    def enter(self) -> asyncio.Task[object] | None:
+        """Record that the current task is inside a call until :meth:`leave`."""
+        import asyncio  # the loop is running: already imported
+
+        task = asyncio.current_task()
+        if task is not None:
+            counts = self._calls.get(task)
+            if counts is None:
+                self._calls[task] = [task.cancelling()]
+            else:  # a call made from inside another (an on_token_expired callback using the client)
+                counts.append(task.cancelling())
+        return task
+
+    def leave(self, task: asyncio.Task[object] | None) -> None:
+        """The call is over, however it ended."""
+        if task is None:
+            return
+        counts = self._calls[task]
+        counts.pop()
+        if counts:
+            return
+        del self._calls[task]
+        if self._aborted.pop(task, None) is not None:
+            task.uncancel()  # close() cancelled it as it was ending some other way: withdraw that cancel
+        self._unwinding.discard(task)
+        if self._drained is not None and not self._unwinding:
+            self._drained.set()
+
+    def claims(self, task: asyncio.Task[object] | None) -> bool:
+        """For a call that caught ``CancelledError``: True when ``close()`` alone cancelled it (the call then
+        raises ``ClosedClientError``); False when the cancel is somebody else's, which must propagate."""
+        if task is None or len(self._calls.get(task, ())) != 1:
+            return False  # the outermost call of the task decides
+        before = self._aborted.pop(task, None)
+        return before is not None and withdraw_cancel(task, before)
+
+    async def abort(self, grace: float = UNWIND_GRACE_SECONDS) -> None:
+        """Cancel every call in flight (but the caller's own) and wait up to ``grace`` s for them to end."""
+        import asyncio
+
+        current = asyncio.current_task()
+        for task, counts in self._calls.items():
+            if task is not current and task not in self._unwinding:
+                self._aborted[task] = counts[0]
+                self._unwinding.add(task)
+                task.cancel()
+        if not self._unwinding:
+            return
+        self._drained = asyncio.Event()
+        try:
+            async with asyncio.timeout(grace):
+                await self._drained.wait()
+        except TimeoutError:
+            pass  # close the connections anyway: the stragglers then fail on a closed client
+        finally:
+            self._drained = None
