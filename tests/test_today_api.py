@@ -163,6 +163,7 @@ async def test_issuer_level_accessors_warn_and_still_send_0_3_0s_path(
         with pytest.warns(DeprecationWarning, match=rf"^IssuerScope\.{name}: the live API answers 404 here; use ") as w:
             resource = getattr(admin.issuer("i_1"), name)
         assert replacement in str(w[0].message)
+        assert w[0].filename == __file__  # the caller's line, not functools'
         await resource.list()
     request = httpx_mock.get_request()
     assert request is not None and request.url.path == f"/v1/accounts/acc_1/issuers/i_1/{name}"

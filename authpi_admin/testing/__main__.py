@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator in the foreground and print how to reach it; 2 with a one-line error if it cannot."""
     args = _parser().parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be from 0 to 65535 (0 picks a free one), not {args.port}", file=sys.stderr)
+        return 2
     try:
         require_extra()
     except MissingExtraError as error:
