@@ -64,7 +64,7 @@ def test_cli_without_the_extra_is_one_line_naming_it() -> None:
     result = subprocess.run([sys.executable, "-c", blocked, "serve"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == (
-        "error: The AuthPI emulator needs the testing extra (uvicorn is not installed): "
+        "error: Serving the AuthPI emulator needs the testing extra (uvicorn is not installed): "
         'pip install "authpi-admin[testing]"\n'
     )
 

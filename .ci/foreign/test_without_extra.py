@@ -36,11 +36,23 @@ async def test_the_sdk_works_over_an_injected_transport() -> None:
     assert seen[1].headers["authorization"] == "Basic a2V5XzE6c2VjXzE="
 
 
-def test_the_emulator_names_the_extra() -> None:
+async def test_the_emulator_works_in_process_without_the_extra() -> None:
+    from authpi_admin.testing import Emulator
+
+    async with Emulator().client() as admin:
+        created = await admin.issuers.create({"name": "Acme"})
+        assert (await admin.issuers.get(created["id"]))["name"] == "Acme"
+
+
+async def test_the_client_fixture_works_without_the_extra(authpi_client) -> None:
+    assert (await authpi_client.issuers.list()).data == []
+
+
+def test_serving_names_the_extra() -> None:
     import authpi_admin.testing as testing
 
     with pytest.raises(ModuleNotFoundError, match=r'pip install "authpi-admin\[testing\]"'):
-        testing.Emulator  # noqa: B018 - the attribute access is what loads the emulator
+        testing.EmulatorServer  # noqa: B018 - the attribute access is what loads the server
 
 
 def test_the_cli_says_what_to_install_in_one_line() -> None:

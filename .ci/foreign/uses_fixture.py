@@ -1,5 +1,5 @@
-"""Uses a fixture of the plugin in a project without the testing extra: must fail, naming the extra."""
+"""Uses the served emulator's fixture in a project without the testing extra: must fail, naming the extra."""
 
 
-async def test_with_the_emulator(authpi_client) -> None:
-    await authpi_client.issuers.list()
+def test_with_the_served_emulator(authpi_server) -> None:
+    assert authpi_server.base_url

@@ -1,16 +1,18 @@
-"""A local AuthPI emulator, for tests and offline runs: ``pip install "authpi-admin[testing]"``.
+"""A local AuthPI emulator, for tests and offline runs.
 
 Three ways to use it:
 
 - in process, no socket: ``Emulator().client()`` gives an :class:`~authpi_admin.AuthPIAdmin` bound to it;
+  this needs nothing beyond the SDK itself;
 - over a real socket: ``with EmulatorServer() as server: AuthPIAdmin(api_key=..., base_url=server.base_url)``,
-  or ``python -m authpi_admin.testing serve``;
-- in pytest: the fixtures ``authpi_emulator``, ``authpi_client`` and ``authpi_server`` (a plugin that
-  this package registers).
+  or ``python -m authpi_admin.testing serve``; serving needs uvicorn, the ``testing`` extra
+  (``pip install "authpi-admin[testing]"``);
+- in pytest: the fixtures ``authpi_emulator``, ``authpi_client`` (in process) and ``authpi_server`` (served),
+  from a plugin that this package registers.
 
-Importing this package costs nothing: the emulator (and uvicorn, the ``testing`` extra) loads
-when one of its names is first used. Without the extra that use raises :class:`MissingExtraError`, which
-says what to install; the pytest plugin stays harmless in projects that do not have it.
+Importing this package costs nothing: the emulator loads when one of its names is first used. Serving
+without the extra raises :class:`MissingExtraError`, which says what to install; the pytest plugin stays
+harmless in projects that do not have it.
 """
 
 from __future__ import annotations
@@ -56,25 +58,30 @@ _HOMES = {
 
 
 class MissingExtraError(ModuleNotFoundError):
-    """The emulator was used without its dependencies (the ``testing`` extra) installed."""
+    """The emulator was served over a socket without uvicorn (the ``testing`` extra) installed."""
 
 
 def require_extra() -> None:
-    """Raise :class:`MissingExtraError` unless uvicorn (the ``testing`` extra) can be imported."""
+    """Raise :class:`MissingExtraError` unless uvicorn (the ``testing`` extra, for serving) can be imported."""
     try:
         import uvicorn  # noqa: F401
     except ImportError as error:
         raise MissingExtraError(
-            f"The AuthPI emulator needs the testing extra ({error.name} is not installed): {INSTALL_HINT}",
+            f"Serving the AuthPI emulator needs the testing extra ({error.name} is not installed): {INSTALL_HINT}",
             name=error.name,
         ) from error
+
+
+# The names that serve over a socket, which only the testing extra (uvicorn) makes possible.
+_SERVING = frozenset({"EmulatorServer"})
 
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    require_extra()
+    if name in _SERVING:
+        require_extra()
     value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
     globals()[name] = value  # looked up once
     return value

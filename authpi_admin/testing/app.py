@@ -82,6 +82,10 @@ class Emulator:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
+    def __repr__(self) -> str:
+        mode = "strict" if self.state.strict else "lenient"
+        return f"<Emulator account_id={self.account_id!r} {mode}, {self.request_count} requests served>"
+
     # the state, under the names tests and users reach for
     @property
     def store(self) -> Store:

@@ -35,23 +35,30 @@ class AsgiApp:
         await _send(reply, send, head=scope["method"] == "HEAD")
 
 
+# How much of a body past MAX_BODY_BYTES is read and thrown away before the 413 is sent. A server that
+# answers while the client still sends, then closes, resets the connection under the client, which then
+# never reads the 413; past this bound the connection is closed all the same.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 async def _read_body(receive: Receive, declared: str) -> bytes | None:
-    """The request body, or None once it passes :data:`MAX_BODY_BYTES` (read no further than that)."""
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
+    """The request body, or None once it passes :data:`MAX_BODY_BYTES` (the rest is drained, up to a bound,
+    so that the client reads the 413)."""
     chunks: list[bytes] = []
     size = 0
+    keep = not (declared.isdigit() and int(declared) > MAX_BODY_BYTES)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return b"".join(chunks) if keep else None
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        if keep and size > MAX_BODY_BYTES:
+            keep, chunks = False, []
+        if keep:
+            chunks.append(chunk)
+        if not message.get("more_body", False) or size > DRAIN_LIMIT_BYTES:
+            return b"".join(chunks) if keep else None
 
 
 async def _send(reply: Reply, send: Send, *, head: bool) -> None:

@@ -94,12 +94,15 @@ class Dispatcher:
         self.state = state
         self.handlers = handlers
         self.document = document
+        self._errors_answered = 0
         routes = route_table(document)
         self.router = Router(dict(sorted(routes.items(), key=lambda item: route_order(item[0]))))
 
     def problem_reply(self, problem: Problem, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
-        """The documented error body for ``problem``, with a reference to this request."""
-        reference = f"req_{self.state.request_count:06d}"
+        """The documented error body for ``problem``, with a reference of its own (one per error answered,
+        so a log line or a support question can name exactly one)."""
+        self._errors_answered += 1
+        reference = f"req_{self._errors_answered:06d}"
         return json_reply(_error_body(problem, reference), problem.status, headers)
 
     async def dispatch(self, incoming: Incoming) -> Reply:

@@ -1,19 +1,19 @@
 """pytest fixtures for testing code that uses authpi-admin, registered by the package.
 
 - ``authpi_emulator``: a fresh :class:`~authpi_admin.testing.Emulator` for each test;
-- ``authpi_client``: an :class:`~authpi_admin.AuthPIAdmin` bound to it, in process;
+- ``authpi_client``: an :class:`~authpi_admin.AuthPIAdmin` bound to it, in process, closed after the test;
 - ``authpi_server``: one emulator served by uvicorn on loopback for the whole session.
 
-Loading the plugin imports nothing but this module: the emulator and its dependencies (the ``testing``
-extra) are imported when a fixture is first used. Without the extra, a test that uses a fixture fails with
-a one-line message naming what to install; every other test is untouched. ``authpi_client`` is async:
-pytest needs pytest-asyncio (or anyio) to run the tests that use it.
+Loading the plugin imports nothing but this module: the emulator is imported when a fixture is first
+used. The in-process fixtures need nothing more than the SDK; ``authpi_server`` needs the ``testing`` extra,
+and without it a test that uses it fails with a one-line message naming what to install. ``authpi_client``
+is async: pytest needs pytest-asyncio (or anyio) to run the tests that use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,16 +38,26 @@ def _require_extra() -> None:
 @pytest.fixture
 def authpi_emulator() -> Emulator:
     """A fresh in-memory emulator; its API key is ``key_test`` for account ``acc_test``."""
-    _require_extra()
     from .app import Emulator
 
     return Emulator()
 
 
-@pytest.fixture
-def authpi_client(authpi_emulator: Emulator) -> AuthPIAdmin:
-    """An ``AuthPIAdmin`` wired to ``authpi_emulator`` with no socket."""
-    return authpi_emulator.client()
+def _async_fixture() -> Any:
+    """pytest-asyncio's fixture decorator where it is installed, so the async fixture works in its strict
+    mode as well as in auto mode; pytest's own elsewhere (anyio's plugin runs async fixtures itself)."""
+    try:
+        import pytest_asyncio
+    except ImportError:
+        return pytest.fixture
+    return pytest_asyncio.fixture
+
+
+@_async_fixture()
+async def authpi_client(authpi_emulator: Emulator) -> AsyncIterator[AuthPIAdmin]:
+    """An ``AuthPIAdmin`` wired to ``authpi_emulator`` with no socket, closed when the test ends."""
+    async with authpi_emulator.client() as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -112,6 +112,10 @@ class EmulatorServer:
         self._server = _PromptServer(config)
         self._thread: threading.Thread | None = None
 
+    def __repr__(self) -> str:
+        state = "serving" if self._thread is not None else "not serving"
+        return f"<EmulatorServer {self.base_url} {state}, {self.emulator!r}>"
+
     @property
     def listen_address(self) -> str:
         """``host:port`` as the server listens."""
