@@ -12,8 +12,8 @@ is async: pytest needs pytest-asyncio (or anyio) to run the tests that use it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from ..client import AuthPIAdmin
     from .app import Emulator
     from .server import EmulatorServer
+
+
+_Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
 
 
 def _require_extra() -> None:
@@ -43,14 +46,14 @@ def authpi_emulator() -> Emulator:
     return Emulator()
 
 
-def _async_fixture() -> Any:
+def _async_fixture() -> Callable[[_Fixture], _Fixture]:
     """pytest-asyncio's fixture decorator where it is installed, so the async fixture works in its strict
     mode as well as in auto mode; pytest's own elsewhere (anyio's plugin runs async fixtures itself)."""
     try:
         import pytest_asyncio
     except ImportError:
-        return pytest.fixture
-    return pytest_asyncio.fixture
+        return cast("Callable[[_Fixture], _Fixture]", pytest.fixture)
+    return cast("Callable[[_Fixture], _Fixture]", pytest_asyncio.fixture)
 
 
 @_async_fixture()
