@@ -1,0 +1,76 @@
+"""What the SDK and its emulator rely on of httpx's and uvicorn's internals, pinned as behaviour.
+
+Both are used below their public API for speed, within upper bounds in pyproject.toml: a release that
+changes what is pinned here fails these tests (CI runs the lowest and the highest allowed versions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import httpx
+import pytest
+import uvicorn
+
+from authpi_admin.testing import EmulatorServer
+from authpi_admin.testing.server import _PromptServer
+
+# ------------------------------------------------------------------------------------ httpx: the fast path
+
+
+def test_httpx_picks_a_transport_per_url_as_send_does() -> None:
+    mounted = httpx.MockTransport(lambda request: httpx.Response(200))
+    default = httpx.MockTransport(lambda request: httpx.Response(200))
+    http = httpx.AsyncClient(transport=default, mounts={"https://special.test": mounted})
+    assert http._transport_for_url(httpx.URL("https://special.test/v1/me")) is mounted
+    assert http._transport_for_url(httpx.URL("https://api.authpi.dev/v1/me")) is default
+
+
+def test_httpx_routes_an_environment_proxy_through_the_same_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    http = httpx.AsyncClient()
+    proxied = http._transport_for_url(httpx.URL("https://api.authpi.dev/v1/me"))
+    assert proxied is not http._transport  # the proxy's transport, as send() would use
+    assert isinstance(proxied, httpx.AsyncHTTPTransport)
+
+
+async def test_a_transport_answers_a_request_built_by_hand_with_its_timeout_extension() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    request = httpx.Request("GET", "https://api.authpi.dev/v1/me", extensions={"timeout": httpx.Timeout(3).as_dict()})
+    response = await http._transport_for_url(request.url).handle_async_request(request)
+    assert response.status_code == 200
+    assert seen[0].extensions["timeout"] == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+    await http.aclose()
+
+
+# ------------------------------------------------------------------------------- uvicorn: the prompt stop
+
+
+def test_the_server_overrides_uvicorn_methods_of_the_same_shape() -> None:
+    for name in ("startup", "main_loop", "shutdown"):
+        ours = inspect.signature(getattr(_PromptServer, name))
+        theirs = inspect.signature(getattr(uvicorn.Server, name))
+        assert list(ours.parameters) == list(theirs.parameters), name
+        assert inspect.iscoroutinefunction(getattr(uvicorn.Server, name)), name
+    assert list(inspect.signature(uvicorn.Server.on_tick).parameters) == ["self", "counter"]
+
+
+def test_uvicorn_keeps_the_state_the_stop_reads() -> None:
+    with EmulatorServer() as server:
+        inner = server._server
+        assert inner.started
+        assert isinstance(inner.server_state.connections, set)
+        assert isinstance(inner.server_state.tasks, set)
+        assert all(isinstance(listening, asyncio.AbstractServer) for listening in inner.servers)
+        assert hasattr(inner.lifespan, "shutdown")
+        thread = server._thread
+    assert thread is not None and not thread.is_alive()  # the stop ended the serving thread
