@@ -10,7 +10,8 @@ Two extensions tie the document to the SDK:
 - ``x-sdk-tree`` says where each class is mounted: from ``AuthPIAdmin``, through accessors that add a path
   segment (a resource) or a segment and an id (a scope);
 - ``x-sdk-methods`` on each operation names the class and method it is, any path parameter the SDK names
-  differently (``path_params``), and a return that is a model or ``Any`` (``returns``).
+  differently (``path_params``), a return that is a model or ``Any`` (``returns``), and the operation's
+  parameters a binding does not take (``omits``).
 """
 
 from __future__ import annotations
@@ -261,12 +262,13 @@ class ApiDocument:
                     found += [self._operation(verb.upper(), path, spec, binding, mount) for mount in mounts]
         return found
 
-    def _operation(
-        self, verb: str, path: str, spec: dict[str, Any], binding: dict[str, Any], mount: Mount
-    ) -> Operation:
+    def parameters_of(self, spec: dict[str, Any], omit: tuple[str, ...] = ()) -> tuple[Parameter, ...]:
+        """The parameters an operation takes on the wire (less those named in ``omit``)."""
         parameters = []
         for raw in spec.get("parameters", []):
             node = self.resolve(raw)
+            if node["name"] in omit:
+                continue
             parameters.append(
                 Parameter(
                     node["name"],
@@ -277,6 +279,13 @@ class ApiDocument:
                     bool(node.get("x-sdk-keyword-only")),
                 )
             )
+        return tuple(parameters)
+
+    def _operation(
+        self, verb: str, path: str, spec: dict[str, Any], binding: dict[str, Any], mount: Mount
+    ) -> Operation:
+        # a binding may leave out parameters the API takes (``omits``): 0.3.0's backlinks_notes() takes none
+        parameters = self.parameters_of(spec, tuple(binding.get("omits", ())))
         body = self.resolve(spec["requestBody"]) if "requestBody" in spec else None
         return Operation(
             verb=verb,
@@ -286,7 +295,7 @@ class ApiDocument:
             mount=mount,
             spec=spec,
             binding=binding,
-            parameters=tuple(parameters),
+            parameters=parameters,
             body_schema=body["content"]["application/json"]["schema"] if body else None,
             body_required=bool(body and body.get("required")),
             returns=self._returns(binding, spec),

@@ -135,7 +135,8 @@ def as_none(response: ApiResponse) -> None:
     """Nothing: the call is made for its effect (DELETE answers 204)."""
 
 
-def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
+def _page_of(response: ApiResponse, parse: Callable[[list[Any]], list[Any]]) -> Page[Any]:
+    """The page a list body holds, its items passed through ``parse``."""
     body = response.data
     items = body.get("data") if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -145,13 +146,22 @@ def _page_parts(response: ApiResponse) -> tuple[list[Any], bool, str | None]:
             raw_body=shown(body),
         )
     cursor = body.get("next_cursor")
-    return items, bool(body.get("has_more")), cursor if isinstance(cursor, str) else None
+    invalid = body.get("invalid_count")
+    return Page(
+        data=parse(items),
+        has_more=bool(body.get("has_more")),
+        next_cursor=cursor if isinstance(cursor, str) else None,
+        invalid_count=invalid if isinstance(invalid, int) and not isinstance(invalid, bool) else None,
+    )
+
+
+def _as_they_are(items: list[Any]) -> list[Any]:
+    return items
 
 
 def as_page(response: ApiResponse) -> Page[dict[str, Any]]:
     """One page of plain dicts."""
-    items, has_more, next_cursor = _page_parts(response)
-    return Page(data=items, has_more=has_more, next_cursor=next_cursor)
+    return _page_of(response, _as_they_are)
 
 
 def _parse_models(name: str, items: list[Any], response: ApiResponse) -> list[Any]:
@@ -192,8 +202,7 @@ class _ModelShape:
 
     def __call__(self, response: ApiResponse) -> Any:
         if self.page:
-            items, has_more, next_cursor = _page_parts(response)
-            return Page(data=_parse_models(self.name, items, response), has_more=has_more, next_cursor=next_cursor)
+            return _page_of(response, lambda items: _parse_models(self.name, items, response))
         (instance,) = _parse_models(self.name, [without_envelope(response.data)], response)
         instance._etag = response.etag
         return instance

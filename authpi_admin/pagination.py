@@ -19,12 +19,15 @@ class Page(Generic[T]):
     """One page of a list: its items, whether more follow, and the cursor that fetches them.
 
     ``for item in page`` walks its items. A page that came from a list call also knows how to fetch the
-    next one: ``await page.next_page()`` (None after the last page). Equality compares the three fields.
+    next one: ``await page.next_page()`` (None after the last page). ``invalid_count`` is the list body's
+    own ``invalid_count`` (today's API's page integrity count; None when the body has none). Equality and
+    ``repr`` take in all four fields.
     """
 
     data: list[T] = field()
     has_more: bool = field()
     next_cursor: str | None = None
+    invalid_count: int | None = None
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.data)
@@ -45,7 +48,7 @@ class Page(Generic[T]):
         return await fetch(self.next_cursor)
 
     def _continue_with(self, fetch: Callable[[str], Awaitable[Page[T]]]) -> None:
-        # kept off the dataclass fields, so the three fields, equality and repr stay 0.3.0's
+        # kept off the dataclass fields: equality and repr are about the page's content only
         object.__setattr__(self, "_fetch_after", fetch)
 
 

@@ -55,6 +55,7 @@ class Method:
     model: str | None
     summary: str
     keyword_query: list[tuple[str, str]] = field(default_factory=list)  # filters added after 0.3.0
+    required_query: frozenset[str] = frozenset()  # query parameters the API requires: no default
     described: dict[str, str] = field(default_factory=dict)  # parameter -> the document's description
     body_type: str | None = None  # the authpi_admin.types name of the body, where there is one
 
@@ -108,6 +109,7 @@ def method_of(op: Any, schemas: dict[str, Any]) -> Method:
         query=[(p.name, annotation(p.schema)) for p in query if not p.keyword_only],
         keywords=keywords,
         keyword_query=[(p.name, annotation(p.schema)) for p in query if p.keyword_only],
+        required_query=frozenset(p.name for p in query if p.required),
         described=described,
         body_type=body_type,
         kind=op.returns.kind,
@@ -184,7 +186,10 @@ def signature(method: Method) -> str:
     if method.body is not None:
         # any mapping (a TypedDict of authpi_admin.types too) or a pydantic model: wider than 0.3.0's dict
         positional.append(f"body: {BODY}" if method.body else f"body: {BODY} | None = None")
-    positional += [f"{name}: {kind} | None = None" for name, kind in method.query]
+    positional += [
+        f"{name}: {kind}" if name in method.required_query else f"{name}: {kind} | None = None"
+        for name, kind in method.query
+    ]
     keywords = [f"{name}: {kind} | None = None" for name, kind in method.keyword_query]
     keywords += [KEYWORD_DECLARATIONS[k] for k in method.keywords]
     return ", ".join(["self", *positional, "*", *keywords])

@@ -46,6 +46,9 @@ BODY_VALUES: dict[str, Any] = {
     "auth": {"type": "none"},
 }
 
+# Values for the query parameters an operation requires.
+QUERY_VALUES = {"ref_type": "user", "ref_id": USER, "subject_type": "user", "subject_id": USER}
+
 
 def build_world(emulator: Emulator | None = None) -> Emulator:
     """Seed one object of every kind (no events, no validation)."""
@@ -87,6 +90,7 @@ def build_world(emulator: Emulator | None = None) -> Emulator:
             "subject_id": USER,
             "content": "hello",
             "pinned": False,
+            "references": [{"ref_type": "user", "ref_id": USER, "ref_issuer_id": ISSUER, "created_at": now}],
             "created_by": "system",
             "updated_by": "system",
             "created_at": now,

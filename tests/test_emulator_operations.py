@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from authpi_admin import Page
+from authpi_admin import MalformedResponseError, Page
 from authpi_admin._openapi import Operation
 from authpi_admin.generated import models
 
-from .emulator_world import AGENT_VERIFIER, BODY_VALUES, IDS, RESOURCE_IDS, build_world
+from .emulator_world import AGENT_VERIFIER, BODY_VALUES, IDS, QUERY_VALUES, RESOURCE_IDS, build_world
 from .openapi_walk import operations, reach, resolve, sample
 
 OPERATIONS = operations()
@@ -22,6 +22,10 @@ PRECONDITIONS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
     ("DomainsResource", "assign"): ("domains", "w.example.com", {"status": "verified"}),
     ("DomainsResource", "unassign"): ("domains", "w.example.com", {"status": "verified", "issuer_id": "iss_w"}),
 }
+
+# 0.3.0 methods whose declared answer today's API does not give (it reads a list of notes as one Note):
+# typed as a malformed answer, never a crash.
+CANNOT_READ_TODAYS_ANSWER = {("AccountsResource", "backlinks_notes")}
 
 
 def world_id(op: Operation, name: str) -> str:
@@ -45,9 +49,14 @@ async def test_operation_is_served(op: Operation) -> None:
     args: list[Any] = [world_id(op, renames.get(name, name)) for name in op.suffix_ids]
     if op.body_schema is not None:
         args.append(sample(resolve(op.body_schema), BODY_VALUES))
+    args += [QUERY_VALUES[p.name] for p in op.in_("query") if p.required]
 
     async with emulator.client() as admin:
         target = reach(op.mount, admin, lambda name: IDS[name])
+        if (op.class_name, op.method) in CANNOT_READ_TODAYS_ANSWER:
+            with pytest.raises(MalformedResponseError):
+                await getattr(target, op.method)(*args)
+            return
         result = await getattr(target, op.method)(*args)
         kind = op.returns.kind
         if kind == "none":
@@ -59,6 +68,9 @@ async def test_operation_is_served(op: Operation) -> None:
                 assert type(result.data[0]).__name__ == op.returns.model
         elif kind == "model":
             assert isinstance(result, getattr(models, str(op.returns.model)))
+        elif isinstance(result, list):  # an answer the API gives as a list (notes.backlinks)
+            assert op.returns.kind == "any"
+            assert result, f"{op.id} listed nothing"
         else:
             assert isinstance(result, dict)
             if op.method in ("get", "update", "create") or op.class_name.endswith("Scope"):

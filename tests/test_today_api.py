@@ -319,3 +319,51 @@ def test_importing_the_sdk_loads_no_scope_class_and_the_scope_names_still_import
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]", "True"]
+
+
+async def test_notes_backlinks_and_count_send_todays_query_keys(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"data": [{"id": "note_1"}]})
+    httpx_mock.add_response(json={"data": {"count": 3}})
+    async with AuthPIAdmin(api_key=PAIR, account_id="acc_1") as admin:
+        assert await admin.notes.backlinks("user", "usr_1", limit=5) == [{"id": "note_1"}]
+        assert (await admin.notes.count("org", "org_1"))["count"] == 3
+    first, second = httpx_mock.get_requests()
+    assert str(first.url) == f"{BASE}/v1/accounts/acc_1/notes/backlinks?ref_type=user&ref_id=usr_1&limit=5"
+    assert str(second.url) == f"{BASE}/v1/accounts/acc_1/notes/count?subject_type=org&subject_id=org_1"
+
+
+async def test_the_strict_emulator_requires_todays_query_keys_and_the_lenient_one_serves_0_3_0s_calls() -> None:
+    from authpi_admin import ValidationError
+    from authpi_admin.testing import Emulator
+
+    strict = Emulator(strict=True, api_keys=["key_k:sec_k"])
+    async with strict.client(api_key="key_k:sec_k", account_id="acc_test") as admin:
+        with pytest.raises(ValidationError) as caught:
+            await admin.accounts.count_notes("acc_test")
+        assert {f["field"] for f in caught.value.fields or []} == {"subject_type", "subject_id"}
+        assert (await admin.notes.count("user", "usr_1"))["count"] == 0
+    async with Emulator().client(account_id="me") as admin:
+        assert (await admin.accounts.count_notes("me"))["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"data": [], "has_more": False, "invalid_count": 2}, 2),
+        ({"data": [], "has_more": False}, None),
+        ({"data": [], "has_more": False, "invalid_count": "2"}, None),
+        ({"data": [], "has_more": False, "invalid_count": True}, None),
+    ],
+)
+async def test_a_page_reads_invalid_count_from_the_list_body(
+    httpx_mock: HTTPXMock, body: dict[str, Any], expected: int | None
+) -> None:
+    from authpi_admin import Page
+
+    httpx_mock.add_response(json=body)
+    async with AuthPIAdmin(api_key=PAIR, account_id="acc_1") as admin:
+        page = await admin.issuers.list()
+    assert page.invalid_count == expected
+    assert page == Page(data=[], has_more=False, next_cursor=None, invalid_count=expected)
+    assert page != Page(data=[], has_more=False, next_cursor=None, invalid_count=7)
+    assert f"invalid_count={expected!r}" in repr(page)

@@ -26,9 +26,10 @@ class ActionContext:
     record: Record
     body: dict[str, Any]
     now: int
+    query: dict[str, Any]
 
 
-Outcome = tuple[Record | dict[str, Any], str | None]
+Outcome = tuple[Record | dict[str, Any] | list[dict[str, Any]], str | None]
 Action = Callable[[ActionContext], Outcome]
 
 
@@ -156,14 +157,25 @@ def _complete_enrollment(ctx: ActionContext) -> Outcome:
 
 
 def _count_notes(ctx: ActionContext) -> Outcome:
-    return {"count": ctx.store.count("notes", ctx.account)}, None
+    """How many notes are about ``subject_type``/``subject_id`` (every note of the account when neither is
+    given, as 0.3.0's ``count_notes()`` asks)."""
+    wanted = {name: ctx.query[name] for name in ("subject_type", "subject_id") if name in ctx.query}
+    notes = ctx.store.table("notes", ctx.account).values()
+    return {"count": sum(all(n.data.get(k) == v for k, v in wanted.items()) for n in notes)}, None
 
 
 def _note_backlinks(ctx: ActionContext) -> Outcome:
-    notes = sorted(ctx.store.table("notes", ctx.account).values(), key=lambda r: r.data["updated_at"])
-    if not notes:
-        raise Problem(404, "not_found", "The account has no notes")
-    return notes[-1], None
+    """The notes whose ``references`` name ``ref_type``/``ref_id``, most recently updated first: a list, as
+    the API answers (0.3.0's ``backlinks_notes()``, which sends neither, gets every note that refers to
+    anything)."""
+    wanted = {name: ctx.query[name] for name in ("ref_type", "ref_id") if name in ctx.query}
+    found = [
+        note
+        for note in ctx.store.table("notes", ctx.account).values()
+        if any(all(ref.get(k) == v for k, v in wanted.items()) for ref in note.data.get("references") or [])
+    ]
+    found.sort(key=lambda r: r.data["updated_at"], reverse=True)
+    return [note.public() for note in found[: ctx.query.get("limit", 20)]], None
 
 
 ACTIONS: dict[tuple[str, str], Action] = {

@@ -30,11 +30,21 @@ def _webhook(store: Store, data: dict[str, Any], now: float, principal: str) -> 
     data.setdefault("auth_type", auth.get("type", "none") if isinstance(auth, dict) else "none")
 
 
+# What a note may refer to (NoteRefType); a note's subject is among its references when it is one of these.
+_NOTE_REF_TYPES = frozenset({"user", "org", "issuer", "client", "webhook", "api_key"})
+
+
 def _note(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
     data.update(created_at=now, updated_at=now)  # notes keep fractional timestamps
     data.setdefault("created_by", principal)
     data.setdefault("updated_by", principal)
     data.setdefault("issuer_id", "")
+    data.setdefault("mentions", [])
+    # The reference does not say how the API finds a note's references; the emulator counts the subject
+    # as one, so notes.backlinks(subject_type, subject_id) finds the notes about an object.
+    subject = {"ref_type": data.get("subject_type"), "ref_id": data.get("subject_id")}
+    own = [{**subject, "ref_issuer_id": data["issuer_id"] or "", "created_at": now}]
+    data.setdefault("references", own if subject["ref_type"] in _NOTE_REF_TYPES else [])
 
 
 def _token(store: Store, data: dict[str, Any], now: float, principal: str) -> None:

@@ -251,6 +251,8 @@ class Dispatcher:
             name = parameter.name
             raw = given.get(name)
             if raw is None:
+                if parameter.required and self.state.strict:  # lenient mode lets 0.3.0's calls without it by
+                    errors.append({"field": name, "code": "required", "message": "is required"})
                 continue
             schema = parameter.schema
             try:

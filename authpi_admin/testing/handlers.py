@@ -187,12 +187,13 @@ class Handlers:
 
     def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
         act = ACTIONS.get((spec.class_name, spec.method))
-        outcome: Record | dict[str, Any]
+        outcome: Record | dict[str, Any] | list[dict[str, Any]]
         event: str | None
         if act is None:  # no state change the emulator models: accepted, and a write is recorded as one
             outcome, event = {"id": record.key, "accepted": True}, (None if call.method == "GET" else "updated")
         else:
-            outcome, event = act(ActionContext(self.store, call.account, record, call.payload, int(self.state.clock())))
+            context = ActionContext(self.store, call.account, record, call.payload, int(self.state.clock()), call.query)
+            outcome, event = act(context)
         if isinstance(outcome, Record):
             if event is not None:
                 self._bump(outcome)

@@ -41,7 +41,7 @@ class RouteSpec:
         return self.method if self.method in STANDARD_METHODS else "action"
 
 
-def _route_spec(op: Operation) -> RouteSpec:
+def _route_spec(op: Operation, document: ApiDocument) -> RouteSpec:
     mount = op.mount
     scope_param = mount.scope_param
     suffix_ids = op.suffix_ids
@@ -67,7 +67,8 @@ def _route_spec(op: Operation) -> RouteSpec:
         parents=parents,
         item_param=item,
         extra_params=extras,
-        query=tuple(op.in_("query")),
+        # every query parameter the API takes, whichever SDK binding leaves some out
+        query=tuple(p for p in document.parameters_of(op.spec) if p.location == "query"),
         body_schema=op.body_schema,
         body_required=op.body_required,
         paged=op.returns.is_page,
@@ -84,7 +85,7 @@ def route_table(document: ApiDocument) -> dict[str, dict[str, RouteSpec]]:
     for op in document.operations:
         by_verb = routes.setdefault(op.path, {})
         if op.verb not in by_verb:
-            by_verb[op.verb] = _route_spec(op)
+            by_verb[op.verb] = _route_spec(op, document)
     return routes
 
 

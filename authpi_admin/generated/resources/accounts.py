@@ -130,7 +130,7 @@ class AccountsResource(Resource):
     async def backlinks_notes(
         self, account_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
     ) -> Note:
-        """Get Note Backlinks.
+        """Notes That Refer To An Object.
 
         Args:
             account_id: The id of the account (checked before sending).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
+from ..._resource import Endpoint, RequestOptions, Resource, as_any, as_model_page, as_none, as_object
 from ...pagination import Page
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_require
 _GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object)
 _UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object, body_required=True)
 _DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none)
-_BACKLINKS: Endpoint[dict[str, Any]] = Endpoint("GET", "/backlinks", as_object)
+_BACKLINKS: Endpoint[Any] = Endpoint("GET", "/backlinks", as_any)
 _COUNT: Endpoint[dict[str, Any]] = Endpoint("GET", "/count", as_object)
 
 
@@ -235,28 +235,49 @@ class NotesResource(Resource):
         await self._call(_DELETE, (note_id,), RequestOptions(timeout, headers, if_match=if_match))
 
     async def backlinks(
-        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        """Get Note Backlinks.
+        self,
+        ref_type: str,
+        ref_id: str,
+        limit: int | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """Notes That Refer To An Object.
 
         Args:
+            ref_type: The kind of object the notes refer to.
+            ref_id: The id of the object the notes refer to.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
         Returns:
-            The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.
+            What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_BACKLINKS, (), RequestOptions(timeout, headers))
+        return await self._call(
+            _BACKLINKS,
+            (),
+            RequestOptions(timeout, headers),
+            query={"ref_type": ref_type, "ref_id": ref_id, "limit": limit},
+        )
 
     async def count(
-        self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
+        self,
+        subject_type: str,
+        subject_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Count Notes.
 
         Args:
+            subject_type: The kind of object the notes are about.
+            subject_id: The id of the object the notes are about.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -266,4 +287,6 @@ class NotesResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_COUNT, (), RequestOptions(timeout, headers))
+        return await self._call(
+            _COUNT, (), RequestOptions(timeout, headers), query={"subject_type": subject_type, "subject_id": subject_id}
+        )
