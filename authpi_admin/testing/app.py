@@ -7,8 +7,10 @@ keys and expiring bearer tokens, and faults on demand (:mod:`.faults`).
 
 This module is the set-up facade. The layers below it: :mod:`.transport` (in process) and :mod:`.asgi`
 (over a socket), the two front doors, which speak :mod:`.wire`; :mod:`.dispatch` (HTTP: routing through
-:mod:`.router`, auth, faults, idempotency, validation, errors), :mod:`.handlers` (what each operation does
-to the state), :mod:`.store` (the records), :mod:`.routes` (the route table read from the document).
+:mod:`.router`, auth, faults, idempotency, validation, errors), :mod:`.handlers` (create, read, update,
+delete, list and the dispatch of actions), :mod:`.store` (the records), :mod:`.routes` (the route table
+read from the document), and :mod:`.kinds`: one module per family of the API holding all the emulator
+knows of its kinds and their actions (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
+from .kinds import KINDS, PARENT_KIND
 from .state import Credential, EmulatorState, WriteLog
-from .store import KINDS, PARENT_KIND, Store
+from .store import Store
 from .transport import EmulatorTransport
 
 if TYPE_CHECKING:

@@ -22,10 +22,10 @@ from .._openapi import ApiDocument
 from ..errors import RETRYABLE_STATUSES
 from .faults import Fault
 from .handlers import Answer, Call, Handlers
+from .records import Problem
 from .router import Router
 from .routes import RouteSpec, route_order, route_table
 from .state import Credential, EmulatorState, StoredAnswer
-from .store import Problem
 from .validation import field_errors
 from .wire import Incoming, Reply, json_reply
 

@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-from .store import KINDS, Record, Store
+from .kinds import KINDS, type_matches
+from .records import Record
+from .store import Store
 
-__all__ = ["event_type", "record_event", "type_matches"]
-
-# The family of today's event types (authpi-admin 1.x's WebhookEventType) for each collection.
-_FAMILY = {
-    "accounts": "account",
-    "api-keys": "api-key",
-    "domains": "account.domain",
-    "tokens": "user.personal-token",
-    "approvals": "user.approval",
-    "auth-methods": "issuer.auth-method",
-    "groups": "organization.group",
-    "invitations": "organization.invitation",
-    "members": "organization.membership",
-    "trusted-devices": "user.device",
-    "verifiers": "user.verifier",
-    "credits": "account.credits",
-    "redeliver": "webhook",
-}
-# Where today's name for a change is not "created", "updated" or "deleted".
-_VERBS = {
-    ("domains", "created"): "added",
-    ("domains", "deleted"): "removed",
-    ("trusted-devices", "created"): "trusted",
-    ("trusted-devices", "deleted"): "revoked",
-    ("sessions", "deleted"): "terminated",
-}
-# The emulator's own names for action events, and today's type for each.
-_ACTIONS = {
-    "api_key.blocked": "api-key.blocked",
-    "api_key.unblocked": "api-key.unblocked",
-    "api_key.revoked": "api-key.updated",
-    "api_key.rotated": "api-key.updated",
-    "client.secret_rotated": "client.secret.rotated",
-    "domain.verified": "account.domain.added",
-    "domain.assigned": "account.domain.assigned",
-    "domain.unassigned": "account.domain.unassigned",
-    "invitation.resent": "organization.invitation.created",
-    "invitation.revoked": "organization.invitation.deleted",
-    "organization.sso_domain_added": "organization.sso.domain-created",
-    "organization.sso_secret_rotated": "organization.sso.updated",
-    "session.suspended": "session.updated",
-    "session.reactivated": "session.updated",
-    "session.revoked": "session.terminated",
-    "user.trusted_devices_revoked": "user.device.revoked",
-    "user.verifiers_enrolled": "user.verifier.updated",
-    "personal_token.revoked": "user.personal-token.updated",
-}
+__all__ = ["event_type", "record_event"]
 
 
 def event_type(collection: str, change: str) -> str:
-    """Today's event type for ``change`` (a verb, or an action's own name) to an object of ``collection``."""
-    if "." in change:
-        return _ACTIONS.get(change, change)
-    family = _FAMILY.get(collection, KINDS[collection].singular)
-    return f"{family}.{_VERBS.get((collection, change), change)}"
-
-
-def type_matches(event_type: str, wanted: str) -> bool:
-    """``wanted`` is an event type, ``*``, or a family such as ``user.*``."""
-    return wanted in ("*", event_type) or (wanted.endswith(".*") and event_type.startswith(wanted[:-1]))
+    """Today's event type: ``change`` when it is one already (an action names it), else the kind's name for
+    ``created``, ``updated`` or ``deleted``."""
+    return change if "." in change else KINDS[collection].event_type(change)
 
 
 def record_event(

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import ACTIONS, ActionContext
-from .defaults import complete
 from .events import event_type, record_event
+from .kinds import KINDS, PARENT_KIND, ActionContext
 from .listing import decode_cursor, page_of
+from .records import Problem, Record
 from .routes import RouteSpec
 from .state import EmulatorState, WriteLog
-from .store import KINDS, PARENT_KIND, Problem, Record
 
 __all__ = ["Answer", "Call", "Handlers"]
 
@@ -80,8 +79,9 @@ class Handlers:
             return self._update(call, record)
         if spec.action == "delete":
             self.store.remove(record.kind, call.account, record.key)
-            if spec.collection in PARENT_KIND.values():
-                self.store.remove_descendants(call.account, f"{KINDS[spec.collection].singular}_id", record.key)
+            parent_param = KINDS[spec.collection].parent_param
+            if parent_param is not None:  # what lives under it goes with it
+                self.store.remove_descendants(call.account, parent_param, record.key)
             self._written(call, record, "deleted")
             return Answer(204)
         return self._action(spec, call, record)
@@ -109,7 +109,8 @@ class Handlers:
             data.setdefault("status_at", now)
         if principal is not None:
             self._check_references(account, parents, payload)
-        complete(collection, self.store, data, self.state.clock(), principal or "system")
+        if kind.complete is not None:
+            kind.complete(self.store, data, self.state.clock(), principal or "system")
         stored_parents = {k: v for k, v in parents.items() if k not in kind.data_parents}
         key = kind.key_of(data[kind.key_field])
         if self.store.get(collection, account, key) is not None:
@@ -144,7 +145,7 @@ class Handlers:
         assert spec.item_param is not None
         kind = KINDS[spec.collection]
         # "me" (or the caller's own id) names the caller's account; dispatch has checked it
-        key = account if spec.collection == "accounts" else params[spec.item_param]
+        key = account if kind.root else params[spec.item_param]
         record = self.store.get(spec.collection, account, kind.key_of(key))
         matches = record is not None and all(
             record.parents.get(name, record.data.get(name)) == value
@@ -186,14 +187,13 @@ class Handlers:
         return _object(record)
 
     def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
-        act = ACTIONS.get((spec.class_name, spec.method))
         outcome: Record | dict[str, Any] | list[dict[str, Any]]
         event: str | None
-        if act is None:  # no state change the emulator models: accepted, and a write is recorded as one
+        if spec.run is None:  # no state change the emulator models: accepted, and a write is recorded as one
             outcome, event = {"id": record.key, "accepted": True}, (None if call.method == "GET" else "updated")
         else:
-            context = ActionContext(self.store, call.account, record, call.payload, int(self.state.clock()), call.query)
-            outcome, event = act(context)
+            context = ActionContext(self.store, call.account, record, call.payload, call.query, int(self.state.clock()))
+            outcome, event = spec.run(context)
         if isinstance(outcome, Record):
             if event is not None:
                 self._bump(outcome)
@@ -212,7 +212,8 @@ class Handlers:
 
     def _list(self, spec: RouteSpec, account: str, parents: dict[str, str], query: dict[str, Any]) -> dict[str, Any]:
         after = decode_cursor(query.get("cursor"))
-        scope = {} if spec.collection == "accounts" else {k: v for k, v in parents.items() if k != "account_id"}
+        root = KINDS[spec.collection].root
+        scope = {} if root else {k: v for k, v in parents.items() if k != "account_id"}
         return page_of(self.store, account, self.store.under(spec.collection, account, scope, after), query)
 
     def _written(self, call: Call, record: Record, change: str) -> None:

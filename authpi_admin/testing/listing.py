@@ -8,8 +8,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .events import type_matches
-from .store import Problem, Record, Store
+from .kinds import KINDS
+from .records import Problem, Record
+from .store import Store
 
 __all__ = ["decode_cursor", "encode_cursor", "page_of"]
 
@@ -39,27 +40,16 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def passes(store: Store, account: str, record: Record, filters: dict[str, Any]) -> bool:
-    """True when ``record`` matches every list filter of the query."""
-    data = record.data
+    """True when ``record`` matches every list filter of the query: a kind's own filter where it has one,
+    else the field (or parent id) of that name compared without case."""
+    own = KINDS[record.kind].filters
     for name, wanted in filters.items():
-        if name in ("after", "before"):
-            moment = data.get("timestamp", data.get("created_at", 0))
-            if (moment <= wanted) if name == "after" else (moment >= wanted):
+        check = own.get(name)
+        if check is not None:
+            if not check(store, account, record, wanted):
                 return False
-        elif name == "event_types":
-            if not any(type_matches(data.get("type", ""), t.strip()) for t in str(wanted).split(",")):
-                return False
-        elif name == "has_verifiers":
-            has = any(True for _ in store.under("verifiers", account, {"agent_id": record.key}))
-            if str(has).lower() != str(wanted).lower():
-                return False
-        elif name == "mentions_user_id":
-            if not any(m.get("mentioned_user_id") == wanted for m in data.get("mentions") or []):
-                return False
-        else:
-            actual = data.get(name, record.parents.get(name))
-            if str(actual).lower() != str(wanted).lower():
-                return False
+        elif str(record.data.get(name, record.parents.get(name))).lower() != str(wanted).lower():
+            return False
     return True
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._openapi import ApiDocument, Operation, Parameter
-from .store import KINDS
+from .kinds import KINDS, Action, action_for
 
 __all__ = ["RouteSpec", "route_order", "route_table"]
 
@@ -30,6 +30,7 @@ class RouteSpec:
     body_required: bool
     paged: bool = False  # answers a page (a list call, whatever its method's name)
     key_from: str | None = None  # the body field a created object's id is taken from
+    run: Action | None = None  # what a custom action does (kinds/): None for a standard operation
     since: str | None = None  # the release whose API added the route (None: 0.3.0)
     deprecated: bool = False  # 0.3.0 reaches it, the live API answers 404 (strict mode does too)
 
@@ -39,6 +40,15 @@ class RouteSpec:
         if self.paged:
             return "list"
         return self.method if self.method in STANDARD_METHODS else "action"
+
+
+def _key_from(collection: str, parents: tuple[str, ...]) -> str | None:
+    """The body field a new object's id comes from under this path, if its kind says so."""
+    kind = KINDS.get(collection)
+    if kind is None or kind.key_from_body is None:
+        return None
+    field, under = kind.key_from_body
+    return field if under in parents else None
 
 
 def _route_spec(op: Operation, document: ApiDocument) -> RouteSpec:
@@ -72,8 +82,8 @@ def _route_spec(op: Operation, document: ApiDocument) -> RouteSpec:
         body_schema=op.body_schema,
         body_required=op.body_required,
         paged=op.returns.is_page,
-        # an organization's members are known by their user's id
-        key_from="user_id" if mount.collection == "members" and "org_id" in parents else None,
+        key_from=_key_from(mount.collection, parents),
+        run=None if op.returns.is_page or op.method in STANDARD_METHODS else action_for(op.verb, op.path),
         since=op.binding.get("since"),
         deprecated=mount.deprecated,
     )

@@ -3,125 +3,14 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
-import json
 import random
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "PARENT_KIND", "Kind", "Problem", "Record", "Store"]
+from .kinds import KINDS
+from .records import Record
 
-
-@dataclass
-class Problem(Exception):
-    """An API error answer: raised anywhere in a handler, turned into the documented error body."""
-
-    status: int
-    error: str
-    description: str
-    fields: list[dict[str, str]] | None = field(default=None, kw_only=True)
-    current_etag: str | None = field(default=None, kw_only=True)
-    retry_after: int | None = field(default=None, kw_only=True)
-
-    def __post_init__(self) -> None:
-        super().__init__(self.description)
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How the emulator treats one collection: id prefix, key, unique fields and initial values."""
-
-    segment: str
-    singular: str
-    prefix: str
-    key_field: str = "id"
-    unique: tuple[tuple[str, ...], ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    # parent ids kept as plain fields that may change (a domain is assigned to an issuer and back)
-    data_parents: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """The kind's name in messages: ``api key``, ``trusted device``."""
-        return self.singular.replace("_", " ")
-
-    def key_of(self, value: object) -> str:
-        """The storage key for a key field's value: domain names compare without case."""
-        return str(value).lower() if self.key_field == "domain" else str(value)
-
-
-KINDS: dict[str, Kind] = {
-    kind.segment: kind
-    for kind in (
-        Kind("accounts", "account", "acc"),
-        Kind("api-keys", "api_key", "key", defaults={"status": "active", "type": "secret", "restrictions": {}}),
-        Kind(
-            "domains",
-            "domain",
-            "dom",
-            key_field="domain",
-            defaults={"status": "pending", "issuer_id": None},
-            data_parents=("issuer_id",),
-        ),
-        Kind("events", "event", "evt"),
-        Kind("issuers", "issuer", "i", defaults={"status": "active"}),  # today's issuer ids look like i_...
-        Kind("notes", "note", "note", defaults={"pinned": False}),
-        Kind("tokens", "personal_token", "pat", defaults={"status": "active", "type": "personal", "restrictions": {}}),
-        Kind("webhooks", "webhook", "wh", defaults={"status": "active", "description": ""}),
-        Kind("agents", "agent", "ag", defaults={"status": "active"}),
-        Kind("approvals", "approval", "apr", defaults={"status": "pending"}),
-        Kind("auth-methods", "auth_method", "am", defaults={"enabled": True, "settings": {}}),
-        Kind(
-            "clients", "client", "cli", defaults={"status": "active", "type": "web", "description": "", "logo_url": ""}
-        ),
-        Kind("organizations", "organization", "org", unique=(("slug",),), defaults={"status": "active"}),
-        Kind("groups", "group", "grp"),
-        Kind("invitations", "invitation", "inv", defaults={"status": "pending", "sent_count": 1}),
-        Kind(
-            "members", "member", "mem", unique=(("org_id", "user_id"),), defaults={"status": "active", "role": "member"}
-        ),
-        Kind("sessions", "session", "ses", defaults={"status": "active", "type": "web"}),
-        Kind("users", "user", "usr", unique=(("email",), ("username",)), defaults={"status": "active"}),
-        Kind("trusted-devices", "trusted_device", "dev"),
-        Kind("verifiers", "verifier", "ver", defaults={"status": "pending"}),
-        Kind("deliveries", "delivery", "dlv"),
-        Kind("credits", "credit_ledger_entry", "cle"),
-        Kind("redeliver", "redelivery", "rdl"),
-    )
-}
-
-# Path placeholders that name a parent object, and the collection that object lives in.
-PARENT_KIND = {
-    "account_id": "accounts",
-    "issuer_id": "issuers",
-    "user_id": "users",
-    "agent_id": "agents",
-    "webhook_id": "webhooks",
-    "org_id": "organizations",
-}
-
-
-@dataclass
-class Record:
-    """One stored object: its public fields, the parent ids it lives under, and its version."""
-
-    kind: str
-    key: str
-    data: dict[str, Any]
-    parents: dict[str, str]
-    seq: int
-    version: int = 1
-    etag: str = ""
-
-    def touch(self) -> None:
-        """Recompute the ETag after a change (it depends on the content and the version)."""
-        digest = hashlib.sha256(f"{self.key}:{self.version}:{json.dumps(self.data, sort_keys=True)}".encode())
-        self.etag = f'"{digest.hexdigest()[:20]}"'
-
-    def public(self) -> dict[str, Any]:
-        """A copy of the fields the API shows."""
-        return dict(self.data)
+__all__ = ["Store"]
 
 
 # (kind, account, unique field group, the siblings' parents) -> the group's values (lower-cased) -> record key
