@@ -50,6 +50,45 @@ BODY_VALUES: dict[str, Any] = {
 QUERY_VALUES = {"ref_type": "user", "ref_id": USER, "subject_type": "user", "subject_id": USER}
 
 
+# State an action needs first (anything else is refused with 409, tested elsewhere).
+_PRECONDITIONS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
+    ("POST", "/api-keys/{key_id}/unblock"): ("api-keys", "key_w", {"status": "blocked"}),
+    ("POST", "/sessions/{session_id}/reactivate"): ("sessions", "ses_w", {"status": "suspended"}),
+    ("POST", "/domains/{domain}/assign"): ("domains", "w.example.com", {"status": "verified"}),
+    ("POST", "/domains/{domain}/unassign"): ("domains", "w.example.com", {"status": "verified", "issuer_id": "iss_w"}),
+    ("POST", "/verifiers/{verifier_id}/regenerate"): ("verifiers", "ver_w", {"status": "active"}),
+    ("POST", "/verifiers/{verifier_id}/verify"): ("verifiers", "ver_w", {"status": "active"}),
+    ("POST", "/deliveries/{delivery_id}/redeliver"): ("deliveries", "dlv_w", {"status": "failed"}),
+    ("DELETE", "/sso/domains/{domain}"): ("organizations", "org_w", {"sso": {"domains": ["w.example.com"]}}),
+    ("POST", "/sso/domains/{domain}/verify"): ("organizations", "org_w", {"sso": {"domains": ["w.example.com"]}}),
+}
+# Valid input for operations whose body the document leaves free-form (the emulator's docs list the fields).
+_FREE_FORM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/credits/topups"): {"amount_μusd": 2_000_000, "payment_reference": "pay_1"},
+    ("POST", "/tokens/introspect"): {"token": "pat_unknown"},
+    ("POST", "/verifiers/{verifier_id}/verify"): {"code": "123456"},
+}
+
+
+def _operation_ends(table: dict[tuple[str, str], Any], verb: str, template: str) -> list[Any]:
+    return [value for (v, end), value in table.items() if v == verb and template.endswith(end)]
+
+
+def meet_preconditions(emulator: Emulator, verb: str, template: str) -> None:
+    """Put the world in the state the operation ``verb template`` needs first."""
+    for collection, key, state in _operation_ends(_PRECONDITIONS, verb, template):
+        record = emulator.store.get(collection, emulator.account_id, key)
+        assert record is not None
+        record.data.update(state)
+        record.touch()
+
+
+def free_form_body(verb: str, template: str) -> dict[str, Any] | None:
+    """A valid body for an operation whose body the document leaves free-form, else None."""
+    found = _operation_ends(_FREE_FORM_BODIES, verb, template)
+    return found[0] if found else None
+
+
 def build_world(emulator: Emulator | None = None) -> Emulator:
     """Seed one object of every kind (no events, no validation)."""
     emulator = emulator or Emulator()

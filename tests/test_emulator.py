@@ -229,7 +229,8 @@ async def test_webhooks_get_deliveries_for_matching_events(http: httpx.AsyncClie
     issuer = await make_issuer(http)
     await http.post(f"{ACCT}/issuers/{issuer['id']}/users", json={"email": "d@example.com"})
     deliveries = (await http.get(f"{ACCT}/webhooks/{webhook['id']}/deliveries")).json()["data"]
-    assert [(d["event_type"], d["status"]) for d in deliveries] == [("user.created", "delivered")]
+    # recorded for delivery, not sent: no attempt made yet (the emulator sends nothing)
+    assert [(d["event_type"], d["status"], d["attempt_count"]) for d in deliveries] == [("user.created", "pending", 0)]
 
 
 async def test_deleting_an_issuer_removes_what_lives_under_it(http: httpx.AsyncClient, emulator: Emulator) -> None:
@@ -259,18 +260,26 @@ async def test_actions_change_state_and_refuse_invalid_transitions(http: httpx.A
     assert types == ["issuer.created", "api-key.blocked", "api-key.unblocked", "api-key.updated"]
 
 
+def _domain(answer: httpx.Response, host: str) -> dict[str, Any]:
+    """The entry for ``host`` in the account a domain call answers with."""
+    account = answer.json()["data"]
+    assert account["id"] == "acc_test"
+    (found,) = [d for d in account["domains"] if d["host"].lower() == host]
+    return found
+
+
 async def test_domain_lifecycle(http: httpx.AsyncClient) -> None:
     issuer = await make_issuer(http)
-    created = await http.post(f"{ACCT}/domains", json={"domain": "Login.Example.com"})
-    assert created.json()["data"]["status"] == "pending"
     domain = "login.example.com"
+    created = _domain(await http.post(f"{ACCT}/domains", json={"domain": "Login.Example.com"}), domain)
+    assert (created["host"], created["verified"], created["assigned_issuer_id"]) == ("Login.Example.com", False, None)
     assert (await http.post(f"{ACCT}/domains/{domain}/assign", json={"issuer_id": issuer["id"]})).status_code == 409
-    assert (await http.post(f"{ACCT}/domains/{domain}/verify")).json()["data"]["status"] == "verified"
-    assigned = await http.post(f"{ACCT}/domains/{domain}/assign", json={"issuer_id": issuer["id"]})
-    assert assigned.json()["data"]["issuer_id"] == issuer["id"]
+    assert _domain(await http.post(f"{ACCT}/domains/{domain}/verify"), domain)["verified"] is True
+    assigned = _domain(await http.post(f"{ACCT}/domains/{domain}/assign", json={"issuer_id": issuer["id"]}), domain)
+    assert assigned["assigned_issuer_id"] == issuer["id"] and assigned["assigned_at"] is not None
     listed = (await http.get(f"{ACCT}/issuers/{issuer['id']}/domains")).json()["data"]
-    assert [d["domain"] for d in listed] == ["Login.Example.com"]
-    assert (await http.post(f"{ACCT}/domains/{domain}/unassign")).json()["data"]["issuer_id"] is None
+    assert [(d["host"], d["domain"]) for d in listed] == [("Login.Example.com", "Login.Example.com")]
+    assert _domain(await http.post(f"{ACCT}/domains/{domain}/unassign"), domain)["assigned_issuer_id"] is None
     assert (await http.get(f"{ACCT}/issuers/{issuer['id']}/domains")).json()["data"] == []
     assert (await http.post(f"{ACCT}/domains", json={"domain": "login.example.com"})).status_code == 409
 

@@ -17,6 +17,7 @@ __all__ = [
     "CreateAccountApiKey",
     "CreateIssuerInput",
     "CreateNoteInput",
+    "CreateOrganizationApiKey",
     "CreateWebhookInput",
     "DomainAssign",
     "DomainCreate",
@@ -29,6 +30,12 @@ __all__ = [
     "MemberCreate",
     "MemberUpdate",
     "OrganizationCreate",
+    "OrganizationGroupCreate",
+    "OrganizationGroupUpdate",
+    "OrganizationInvitationCreate",
+    "OrganizationInvitationUpdate",
+    "OrganizationMemberCreate",
+    "OrganizationMemberUpdate",
     "OrganizationUpdate",
     "ReasonInput",
     "RotateInput",
@@ -123,6 +130,7 @@ class ClientUpdate(TypedDict):
 class CompleteEnrollmentInput(TypedDict):
     """The body of a request (CompleteEnrollmentInput)."""
 
+    enrollment_id: NotRequired[str]
     verifier_id: NotRequired[str]
     code: NotRequired[str]
 
@@ -160,6 +168,17 @@ class CreateNoteInput(TypedDict):
     issuer_id: NotRequired[str | None]
     content: str
     pinned: NotRequired[bool | None]
+
+
+class CreateOrganizationApiKey(TypedDict):
+    """A request body of today's organization-level call (CreateOrganizationApiKeyInput)."""
+
+    name: str
+    description: NotRequired[str | None]
+    tags: NotRequired[list[str]]
+    restrictions: dict[str, Any]
+    expires_at: NotRequired[int | None]
+    metadata: NotRequired[dict[str, Any]]
 
 
 class CreateWebhookInput(TypedDict):
@@ -268,6 +287,61 @@ class OrganizationCreate(TypedDict):
     max_members: NotRequired[int | None]
     default_member_scopes: NotRequired[list[str]]
     invitation_message: NotRequired[str | None]
+
+
+class OrganizationGroupCreate(TypedDict):
+    """A request body of today's organization-level call (OrganizationGroupCreate)."""
+
+    name: str
+    description: NotRequired[str | None]
+    scopes: NotRequired[list[str]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class OrganizationGroupUpdate(TypedDict):
+    """A request body of today's organization-level call (OrganizationGroupUpdate)."""
+
+    name: NotRequired[str]
+    description: NotRequired[str | None]
+    scopes: NotRequired[list[str]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class OrganizationInvitationCreate(TypedDict):
+    """A request body of today's organization-level call (OrganizationInvitationCreate)."""
+
+    email: str
+    scopes: NotRequired[list[str]]
+    user_title: NotRequired[str | None]
+    message: NotRequired[str | None]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class OrganizationInvitationUpdate(TypedDict):
+    """A request body of today's organization-level call (OrganizationInvitationUpdate)."""
+
+    scopes: NotRequired[list[str]]
+    user_title: NotRequired[str | None]
+    message: NotRequired[str | None]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class OrganizationMemberCreate(TypedDict):
+    """A request body of today's organization-level call (OrganizationMemberCreate)."""
+
+    user_id: str
+    scopes: NotRequired[list[str]]
+    user_title: NotRequired[str | None]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class OrganizationMemberUpdate(TypedDict):
+    """A request body of today's organization-level call (OrganizationMemberUpdate)."""
+
+    scopes: NotRequired[list[str]]
+    user_title: NotRequired[str | None]
+    status: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
 
 
 class OrganizationUpdate(TypedDict):

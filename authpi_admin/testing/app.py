@@ -28,7 +28,7 @@ from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
-from .kinds import KINDS, PARENT_KIND
+from .kinds import KINDS, PARENT_KIND, shown
 from .state import Credential, EmulatorState, WriteLog
 from .store import Store
 from .transport import EmulatorTransport
@@ -124,10 +124,9 @@ class Emulator:
 
     def add_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
         """Create an account (no credential yet: see :meth:`add_credential`)."""
-        now = int(self.clock())
         with self.state.lock:
-            data = {"id": account_id, "name": account_id, **fields, "created_at": now, "updated_at": now}
-            return self.store.add("accounts", account_id, account_id, data, {}).public()
+            data = {"id": account_id, "name": account_id, **fields}
+            return shown(self.store, account_id, self.handlers.insert(account_id, "accounts", {}, data))
 
     def add_credential(self, token: str, account_id: str | None = None, *, expires_in: float | None = None) -> str:
         """Accept ``token`` as an API key (no expiry) or access token (with ``expires_in`` seconds)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .kinds import KINDS, type_matches
+from .kinds import KINDS, shown, type_matches
+from .kinds.webhooks import new_delivery
 from .records import Record
 from .store import Store
 
@@ -30,23 +31,11 @@ def record_event(
         "auth": {"type": auth_kind},
         "subject": {"type": singular, "id": record.key},
         "timestamp": now,
-        "data": {"object": record.public()},
+        "data": {"object": shown(store, account, record)},
     }
     # the subject's own id is a parent too, so events can be listed by issuer_id, user_id or client_id
     store.add("events", account, event_id, event, {**record.parents, f"{singular}_id": record.key})
     for webhook in list(store.under("webhooks", account, {})):
         wanted = webhook.data.get("events") or []
         if webhook.data.get("status") == "active" and any(type_matches(event_type, w) for w in wanted):
-            delivery_id = store.new_id("deliveries")
-            delivery = {
-                "id": delivery_id,
-                "webhook_id": webhook.key,
-                "event_id": event_id,
-                "event_type": event_type,
-                "status": "delivered",
-                "attempts": 1,
-                "response_status": 200,
-                "created_at": int(now),
-                "timestamp": now,
-            }
-            store.add("deliveries", account, delivery_id, delivery, {"webhook_id": webhook.key})
+            new_delivery(store, account, webhook, event, now)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .events import event_type, record_event
-from .kinds import KINDS, PARENT_KIND, ActionContext
+from .kinds import KINDS, PARENT_KIND, ActionContext, answer_of
+from .kinds.base import UNANNOUNCED
 from .listing import decode_cursor, page_of
 from .records import Problem, Record
 from .routes import RouteSpec
@@ -45,10 +46,6 @@ class Answer:
     etag: str | None = None
 
 
-def _object(record: Record, status: int = 200) -> Answer:
-    return Answer(status, {"data": record.public()}, record.etag)
-
-
 class Handlers:
     """The operations over one emulator's store."""
 
@@ -68,12 +65,13 @@ class Handlers:
                 payload = {"id": str(payload[spec.key_from]), **payload}
             record = self.insert(call.account, spec.collection, parents, payload, principal=f"key:{call.account}")
             self._written(call, record, "created")
-            return _object(record, status=201)
+            extras = KINDS[record.kind].created_extras
+            return self._object(call.account, record, 201, extras(record) if extras is not None else None)
         if spec.item_param is None:  # an action on the collection: it acts on the collection's owner
             return self._action(spec, call, self._owner(call.account, parents))
         record = self._find(spec, call.account, parents, call.params)
         if spec.action == "get":
-            return _object(record)
+            return self._object(call.account, record)
         self._check_if_match(call.if_match, record)
         if spec.action == "update":
             return self._update(call, record)
@@ -184,24 +182,30 @@ class Handlers:
         self.store.reindex(record, call.account)
         self._bump(record)
         self._written(call, record, "updated")
-        return _object(record)
+        return self._object(call.account, record)
 
     def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
-        outcome: Record | dict[str, Any] | list[dict[str, Any]]
-        event: str | None
-        if spec.run is None:  # no state change the emulator models: accepted, and a write is recorded as one
-            outcome, event = {"id": record.key, "accepted": True}, (None if call.method == "GET" else "updated")
-        else:
-            context = ActionContext(self.store, call.account, record, call.payload, call.query, int(self.state.clock()))
-            outcome, event = spec.run(context)
+        """Run the operation its kind implements (every custom operation has one: no acknowledgement that
+        changes nothing)."""
+        assert spec.run is not None, f"no implementation of {spec.verb} {spec.template}"  # tests/test_emulator_kinds
+        now = int(self.state.clock())
+        context = ActionContext(
+            self.store, call.account, record, call.payload, call.query, now, self.state.strict, call.params
+        )
+        outcome, event = spec.run(context)
         if isinstance(outcome, Record):
             if event is not None:
                 self._bump(outcome)
                 self._written(call, outcome, event)
-            return _object(outcome)
+            return self._object(call.account, outcome, spec.status)
         if event is not None:
             self._written(call, record, event)
-        return Answer(200, {"data": outcome})
+        return Answer(spec.status, {"data": outcome})
+
+    def _object(self, account: str, record: Record, status: int = 200, extras: dict[str, Any] | None = None) -> Answer:
+        """The one-object answer about ``record``, with its ETag."""
+        data = answer_of(self.store, account, record)
+        return Answer(status, {"data": {**data, **extras} if extras else data}, record.etag)
 
     def _bump(self, record: Record) -> None:
         """A record changed: new version, new ETag, ``updated_at`` now (float where the kind keeps floats)."""
@@ -217,7 +221,11 @@ class Handlers:
         return page_of(self.store, account, self.store.under(spec.collection, account, scope, after), query)
 
     def _written(self, call: Call, record: Record, change: str) -> None:
-        """Log a write and record its event (``change`` is a verb like ``created``, or a full type)."""
+        """Log a write and record its event (``change`` is a verb like ``created``, a full type, or
+        :data:`~.kinds.base.UNANNOUNCED` for a write today's API records no event for)."""
+        if change == UNANNOUNCED:
+            self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, None))
+            return
         name = event_type(record.kind, change)
         self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, name))
         record_event(

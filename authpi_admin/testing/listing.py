@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .kinds import KINDS
+from .kinds import KINDS, shown
 from .records import Problem, Record
 from .store import Store
 
@@ -67,4 +67,4 @@ def page_of(store: Store, account: str, candidates: Iterable[Record], query: dic
                 break
             page.append(record)
     cursor = encode_cursor(page[-1].seq) if has_more else None
-    return {"data": [r.public() for r in page], "has_more": has_more, "next_cursor": cursor}
+    return {"data": [shown(store, account, r) for r in page], "has_more": has_more, "next_cursor": cursor}

@@ -30,15 +30,18 @@ class RouteSpec:
     body_required: bool
     paged: bool = False  # answers a page (a list call, whatever its method's name)
     key_from: str | None = None  # the body field a created object's id is taken from
-    run: Action | None = None  # what a custom action does (kinds/): None for a standard operation
+    run: Action | None = None  # what an operation its kind implements does (kinds/); None: a standard one
+    status: int = 200  # the status of a successful answer
     since: str | None = None  # the release whose API added the route (None: 0.3.0)
     deprecated: bool = False  # 0.3.0 reaches it, the live API answers 404 (strict mode does too)
 
     @property
     def action(self) -> str:
-        """``list``, ``create``, ``get``, ``update``, ``delete``, or ``action`` for a custom one."""
+        """``list``, ``create``, ``get``, ``update``, ``delete``, or ``action`` for one its kind implements."""
         if self.paged:
             return "list"
+        if self.run is not None:
+            return "action"
         return self.method if self.method in STANDARD_METHODS else "action"
 
 
@@ -83,7 +86,8 @@ def _route_spec(op: Operation, document: ApiDocument) -> RouteSpec:
         body_required=op.body_required,
         paged=op.returns.is_page,
         key_from=_key_from(mount.collection, parents),
-        run=None if op.returns.is_page or op.method in STANDARD_METHODS else action_for(op.verb, op.path),
+        run=None if op.returns.is_page else action_for(op.verb, op.path),
+        status=int(next(code for code in sorted(op.spec["responses"]) if code.startswith("2"))),
         since=op.binding.get("since"),
         deprecated=mount.deprecated,
     )

@@ -110,7 +110,8 @@ class OrganizationApiKeysResource(Resource):
         """Create (Organization Api Keys).
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.CreateOrganizationApiKey``); a dict, any mapping or a
+                pydantic model.
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.

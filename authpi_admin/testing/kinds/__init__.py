@@ -13,10 +13,15 @@ new kind is a :class:`~.base.Kind` in that module's ``KINDS``; a new family is a
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from . import accounts, agents, domains, events, issuers, notes, organizations, users, webhooks
 from .base import Action, ActionContext, Kind, OperationKey, Outcome
 from .events import type_matches
+
+if TYPE_CHECKING:
+    from ..records import Record
+    from ..store import Store
 
 __all__ = [
     "KINDS",
@@ -27,6 +32,8 @@ __all__ = [
     "Kind",
     "Outcome",
     "action_for",
+    "answer_of",
+    "shown",
     "type_matches",
 ]
 
@@ -73,3 +80,15 @@ def action_for(verb: str, template: str) -> Action | None:
     """The action implementing ``verb template``: the longest registered end that fits it."""
     fitting = [(len(end), action) for (v, end), action in OPERATIONS.items() if v == verb and _fits(template, end)]
     return max(fitting, key=lambda pair: pair[0])[1] if fitting else None
+
+
+def shown(store: Store, account: str, record: Record) -> dict[str, Any]:
+    """``record`` as answers and lists show it (its kind's view, else its stored fields)."""
+    view = KINDS[record.kind].shown
+    return view(store, account, record) if view is not None else record.public()
+
+
+def answer_of(store: Store, account: str, record: Record) -> dict[str, Any]:
+    """What a one-object answer about ``record`` holds (for most kinds, the object itself)."""
+    instead = KINDS[record.kind].answered_as
+    return instead(store, account, record) if instead is not None else shown(store, account, record)

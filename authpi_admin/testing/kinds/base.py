@@ -19,13 +19,16 @@ if TYPE_CHECKING:
     from ..store import Store
 
 __all__ = [
+    "UNANNOUNCED",
     "Action",
     "ActionContext",
     "Completion",
+    "Extras",
     "Filter",
     "Kind",
     "OperationKey",
     "Outcome",
+    "View",
     "new_secret",
     "transition",
 ]
@@ -35,6 +38,12 @@ Completion = Callable[["Store", dict[str, Any], float, str], None]
 
 Filter = Callable[["Store", str, Record, Any], bool]
 """A list filter of its own: ``(store, account, record, wanted) -> keep``. Others compare a field to the value."""
+
+View = Callable[["Store", str, Record], dict[str, Any]]
+"""How an object reads in an answer, where that is more than its stored fields: ``(store, account, record)``."""
+
+Extras = Callable[[Record], dict[str, Any]]
+"""Fields only the answer to an object's creation carries (a secret shown once): ``(record) -> fields``."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class Kind:
     key_from_body: tuple[str, str] | None = None
     root: bool = False  # the account itself: addressed by the path's account, listed across accounts
     complete: Completion | None = None
+    shown: View | None = None  # the object in every answer and list, where more than its stored fields
+    answered_as: View | None = None  # what a one-object answer holds instead (a domain call answers the account)
+    created_extras: Extras | None = None  # what the answer to a create adds (a token's plain value)
     filters: Mapping[str, Filter] = field(default_factory=dict)
     event_family: str | None = None  # today's event family ("organization.group"); default: singular
     event_verbs: Mapping[str, str] = field(default_factory=dict)  # "created" -> "added", where today's differs
@@ -83,10 +95,16 @@ class ActionContext:
     body: dict[str, Any]
     query: dict[str, Any]
     now: int
+    strict: bool = False  # the emulator refuses what today's API refuses
+    params: dict[str, str] = field(default_factory=dict)  # the path's parameters, by placeholder name
 
 
 Outcome = tuple[Record | dict[str, Any] | list[dict[str, Any]], str | None]
-"""What an action answers (a changed record, or a payload) and today's event type to record (None: a read)."""
+"""What an action answers (a changed record, or a payload) and today's event type to record (None: a read;
+:data:`UNANNOUNCED`: a write for which today's API records no event)."""
+
+UNANNOUNCED = ""
+"""The event of an action that changes state but has no event type of today's API (a redelivery)."""
 
 Action = Callable[[ActionContext], Outcome]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import Action, Kind, OperationKey
+from ..records import Problem, Record
+from .base import Action, ActionContext, Kind, OperationKey, Outcome
 
 if TYPE_CHECKING:
-    from ..records import Record
     from ..store import Store
 
 
@@ -32,6 +32,66 @@ def _of_types(store: Store, account: str, record: Record, wanted: Any) -> bool:
     return any(type_matches(record.data.get("type", ""), t.strip()) for t in str(wanted).split(","))
 
 
-KINDS = (Kind("events", "event", "evt", filters={"after": _after, "before": _before, "event_types": _of_types}),)
+_FILTERS = {"after": _after, "before": _before, "event_types": _of_types}
 
-OPERATIONS: dict[OperationKey, Action] = {}
+KINDS = (Kind("events", "event", "evt", filters=_FILTERS),)
+
+# Bucket widths of ``interval``, in seconds.
+_INTERVALS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+
+
+def _group_key(record: Record, group_by: str) -> Any:
+    """The value an event is grouped under: a field of the event (``type``), of its subject, or a parent
+    id (``issuer_id``, ``user_id``, ``client_id``)."""
+    data = record.data
+    if group_by in data:
+        return data[group_by]
+    return record.parents.get(group_by, (data.get("subject") or {}).get(group_by))
+
+
+def _aggregate(ctx: ActionContext) -> Outcome:
+    """Count the stored events that pass the filters, in buckets of ``interval`` (``minute``, ``hour``,
+    ``day``, ``week``; none: one bucket) and by ``group_by`` (a field such as ``type``, or a parent id); with
+    ``count_unique`` (a field), each bucket also counts that field's distinct values."""
+    query = ctx.query
+    interval, group_by, unique = query.get("interval"), query.get("group_by"), query.get("count_unique")
+    if interval is not None and interval not in _INTERVALS:
+        raise Problem(
+            400,
+            "invalid_request",
+            "The query is not valid",
+            fields=[{"field": "interval", "code": "invalid_value", "message": f"one of {', '.join(_INTERVALS)}"}],
+        )
+    buckets: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for event in ctx.store.under("events", ctx.account, {}):
+        if not _passes(ctx.store, ctx.account, event, query):
+            continue
+        start = None
+        if interval is not None:
+            width = _INTERVALS[interval]
+            start = int(_moment(event) // width * width)
+        key = _group_key(event, group_by) if group_by is not None else None
+        bucket = buckets.setdefault((start, key), {"start": start, "key": key, "count": 0, "_seen": set()})
+        bucket["count"] += 1
+        if unique is not None:
+            bucket["_seen"].add(str(_group_key(event, unique)))
+    answer = []
+    for bucket in buckets.values():
+        seen = bucket.pop("_seen")
+        if unique is not None:
+            bucket["unique_count"] = len(seen)
+        answer.append(bucket)
+    answer.sort(key=lambda b: (b["start"] or 0, str(b["key"])))
+    return {"interval": interval, "group_by": group_by, "buckets": answer}, None
+
+
+def _passes(store: Store, account: str, record: Record, query: dict[str, Any]) -> bool:
+    for name in ("issuer_id", "user_id", "client_id"):
+        if name in query and _group_key(record, name) != query[name]:
+            return False
+    return all(check(store, account, record, query[name]) for name, check in _FILTERS.items() if name in query)
+
+
+OPERATIONS: dict[OperationKey, Action] = {
+    ("GET", "/events/aggregate"): _aggregate,
+}

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..records import Problem
 from .base import Action, ActionContext, Kind, OperationKey, Outcome, new_secret
+from .users import user_fields
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -32,8 +33,17 @@ def _issuer(store: Store, data: dict[str, Any], now: float, principal: str) -> N
 def _client(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
     data.setdefault("confidential", data.get("type") in ("web", "machine"))
     data.setdefault("settings", {})
+    data.setdefault("scopes", [])
+    data.setdefault("protocol", "oidc")
+    data.setdefault("application_type", data.get("type", "web"))
     if data["confidential"]:
         data.setdefault("secret", f"cs_{store.new_id('clients')[4:]}")
+
+
+def _approval(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
+    """An approval is a user waiting to be let in: it reads as that user (today's list items and ``get``
+    are user-shaped), with the action it waits for."""
+    user_fields(store, data, now, principal)
 
 
 KINDS = (
@@ -53,7 +63,14 @@ KINDS = (
         defaults={"status": "active", "type": "web", "description": "", "logo_url": ""},
         complete=_client,
     ),
-    Kind("approvals", "approval", "apr", defaults={"status": "pending"}, event_family="user.approval"),
+    Kind(
+        "approvals",
+        "approval",
+        "apr",
+        defaults={"status": "pending"},
+        complete=_approval,
+        event_family="user.approval",
+    ),
 )
 
 

@@ -99,24 +99,65 @@ def _resend_invitation(ctx: ActionContext) -> Outcome:
     return ctx.record, "organization.invitation.created"
 
 
-def _add_sso_domain(ctx: ActionContext) -> Outcome:
+def _sso(ctx: ActionContext) -> dict[str, Any]:
+    """The organization's SSO settings, copied for a change: ``domains`` (0.3.0 read these names) and each
+    domain's verification record under ``verification``."""
     sso = dict(ctx.record.data.get("sso") or {})
-    domains = list(sso.get("domains", []))
-    if ctx.body["domain"].lower() in (d.lower() for d in domains):
-        raise Problem(409, "conflict", "The organization already has this SSO domain")
-    sso["domains"] = [*domains, ctx.body["domain"]]
+    sso["domains"] = list(sso.get("domains", []))
+    sso["verification"] = dict(sso.get("verification") or {})
     ctx.record.data["sso"] = sso
-    return ctx.record, "organization.sso.domain-created"
+    return sso
+
+
+def _sso_domain(sso: dict[str, Any], domain: str) -> str:
+    """The domain as stored (names compare without case); 404 when the organization has no such domain."""
+    for known in sso["domains"]:
+        if known.lower() == domain.lower():
+            return str(known)
+    raise Problem(404, "not_found", f"The organization has no SSO domain {domain}")
+
+
+def _add_sso_domain(ctx: ActionContext) -> Outcome:
+    """Add a domain for SSO; it must be proven with the DNS TXT record the answer names, then verified."""
+    sso = _sso(ctx)
+    domain = ctx.body["domain"]
+    if domain.lower() in (d.lower() for d in sso["domains"]):
+        raise Problem(409, "conflict", "The organization already has this SSO domain")
+    record = {
+        "domain": domain,
+        "txt_record_name": f"_authpi-verification.{domain}",
+        "txt_record_value": f"authpi-verification={new_secret('dv')}",
+        "verified": False,
+    }
+    sso["domains"].append(domain)
+    sso["verification"][domain] = record
+    return {**record, "org_id": ctx.record.key}, "organization.sso.domain-created"
+
+
+def _remove_sso_domain(ctx: ActionContext) -> Outcome:
+    sso = _sso(ctx)
+    domain = _sso_domain(sso, ctx.params["domain"])
+    sso["domains"].remove(domain)
+    sso["verification"].pop(domain, None)
+    return {"domain": domain, "deleted": True}, "organization.sso.domain-deleted"
+
+
+def _verify_sso_domain(ctx: ActionContext) -> Outcome:
+    """The emulator has no DNS to look at: a domain it was asked to verify is verified."""
+    sso = _sso(ctx)
+    domain = _sso_domain(sso, ctx.params["domain"])
+    record = sso["verification"].setdefault(domain, {"domain": domain})
+    record.update(verified=True, verified_at=ctx.now)
+    return {"verified": True, "domain": domain}, "organization.sso.domain-verified"
 
 
 def _rotate_sso_secret(ctx: ActionContext) -> Outcome:
     if not ctx.record.data.get("sso_enabled"):
         raise Problem(409, "invalid_state", "SSO is not enabled for this organization")
-    sso = dict(ctx.record.data.get("sso") or {})
+    sso = _sso(ctx)
     sso["client_secret"] = new_secret("sso")
     sso["rotated_at"] = ctx.now
-    ctx.record.data["sso"] = sso
-    return ctx.record, "organization.sso.updated"
+    return {"secret": sso["client_secret"], "org_id": ctx.record.key}, "organization.sso.updated"
 
 
 def _rotate_api_key(ctx: ActionContext) -> Outcome:
@@ -132,6 +173,8 @@ OPERATIONS: dict[OperationKey, Action] = {
         "status", ("pending",), "revoked", "organization.invitation.deleted"
     ),
     ("POST", "/organizations/{org_id}/sso/domains"): _add_sso_domain,
+    ("DELETE", "/sso/domains/{domain}"): _remove_sso_domain,
+    ("POST", "/sso/domains/{domain}/verify"): _verify_sso_domain,
     ("POST", "/organizations/{org_id}/sso/rotate-secret"): _rotate_sso_secret,
     ("POST", "/api-keys/{key_id}/block"): transition("status", ("active",), "blocked", "api-key.blocked", reason=True),
     ("POST", "/api-keys/{key_id}/unblock"): transition("status", ("blocked",), "active", "api-key.unblocked"),
