@@ -252,7 +252,7 @@ class IssuerUpdate(TypedDict):
     """The body of a request (IssuerUpdate)."""
 
     name: NotRequired[str]
-    description: NotRequired[str]
+    description: NotRequired[str | None]
     metadata: NotRequired[dict[str, Any]]
 
 

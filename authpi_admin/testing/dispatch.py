@@ -191,6 +191,7 @@ class Dispatcher:
             replayed = self._replay(account, key, fingerprint)
             if replayed is not None:
                 return replayed
+            payload, read_back = self._body(spec, body)
             call = Call(
                 method=incoming.method,
                 path=incoming.path,
@@ -198,7 +199,8 @@ class Dispatcher:
                 auth_kind=credential.kind,
                 params=params,
                 query=self._query(spec, incoming),
-                payload=self._body(spec, body),
+                payload=payload,
+                read_back=read_back,
                 idempotency_key=key,
                 if_match=incoming.headers.get("if-match"),
             )
@@ -266,13 +268,16 @@ class Dispatcher:
             raise Problem(400, "invalid_request", "The query is not valid", fields=errors)
         return values
 
-    def _body(self, spec: RouteSpec, body: bytes) -> dict[str, Any]:
+    def _body(self, spec: RouteSpec, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The validated body, and (for an update) the fields it names that the body schema does not: an
+        object read from the API and sent back as it is carries the fields the API sets. The handler
+        accepts those when unchanged and refuses them when changed."""
         if spec.body_schema is None:
-            return {}
+            return {}, {}
         if not body.strip():
             if spec.body_required:
                 raise Problem(400, "invalid_request", "A JSON body is required")
-            return {}
+            return {}, {}
         try:
             payload = json.loads(body)
         except ValueError:
@@ -281,12 +286,18 @@ class Dispatcher:
             raise Problem(400, "invalid_json", "The body is nested too deeply") from None
         if not isinstance(payload, dict):
             raise Problem(400, "invalid_request", "The body must be a JSON object")
+        schema = self.document.resolve(spec.body_schema)
+        read_back: dict[str, Any] = {}
+        if spec.action == "update" and schema.get("additionalProperties") is False:
+            known = schema.get("properties", {})
+            read_back = {name: value for name, value in payload.items() if name not in known}
+            payload = {name: value for name, value in payload.items() if name in known}
         try:
             errors = field_errors(self.document, spec.body_schema, payload)
         except RecursionError:
             raise Problem(400, "invalid_request", "The body is nested too deeply") from None
         if self.state.strict:
-            required = self.document.resolve(spec.body_schema).get("x-strict-required", [])
+            required = schema.get("x-strict-required", [])
             errors += [
                 {"field": name, "code": "required", "message": "is required"}
                 for name in required
@@ -294,4 +305,4 @@ class Dispatcher:
             ]
         if errors:
             raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
-        return payload
+        return payload, read_back

@@ -8,11 +8,11 @@ frameworks, so the same code serves a socket and the in-process transport.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .events import event_type, record_event
-from .kinds import KINDS, PARENT_KIND, ActionContext, answer_of
+from .kinds import KINDS, PARENT_KIND, ActionContext, answer_of, shown
 from .kinds.base import UNANNOUNCED
 from .listing import decode_cursor, page_of
 from .records import Problem, Record
@@ -35,6 +35,7 @@ class Call:
     payload: dict[str, Any]
     idempotency_key: str | None = None
     if_match: str | None = None
+    read_back: dict[str, Any] = field(default_factory=dict)  # fields the API sets, sent back with an update
 
 
 @dataclass(slots=True)
@@ -172,7 +173,9 @@ class Handlers:
             )
 
     def _update(self, call: Call, record: Record) -> Answer:
-        changed = {**record.data, **call.payload}
+        self._check_read_back(call, record)
+        kind = KINDS[record.kind]
+        changed = kind.revise(record.data, call.payload) if kind.revise is not None else {**record.data, **call.payload}
         duplicate = self.store.conflict(record.kind, call.account, record.parents, changed, record.key)
         if duplicate is not None:
             raise Problem(409, "conflict", f"Another {KINDS[record.kind].singular} has this {duplicate}")
@@ -183,6 +186,21 @@ class Handlers:
         self._bump(record)
         self._written(call, record, "updated")
         return self._object(call.account, record)
+
+    def _check_read_back(self, call: Call, record: Record) -> None:
+        """Fields of an update that only the API sets (``id``, timestamps, derived fields) are accepted when
+        they hold what the object holds (it was read and sent back as it is), refused when changed."""
+        if not call.read_back:
+            return
+        current = shown(self.store, call.account, record)
+        errors = []
+        for name, value in call.read_back.items():
+            if name not in current:
+                errors.append({"field": name, "code": "unknown_field", "message": "is not a known field"})
+            elif current[name] != value:
+                errors.append({"field": name, "code": "read_only", "message": "is set by the API and cannot change"})
+        if errors:
+            raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
 
     def _action(self, spec: RouteSpec, call: Call, record: Record) -> Answer:
         """Run the operation its kind implements (every custom operation has one: no acknowledgement that

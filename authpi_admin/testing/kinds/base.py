@@ -28,6 +28,7 @@ __all__ = [
     "Kind",
     "OperationKey",
     "Outcome",
+    "Revision",
     "View",
     "new_secret",
     "transition",
@@ -41,6 +42,9 @@ Filter = Callable[["Store", str, Record, Any], bool]
 
 View = Callable[["Store", str, Record], dict[str, Any]]
 """How an object reads in an answer, where that is more than its stored fields: ``(store, account, record)``."""
+
+Revision = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+"""An object's fields after an update: ``(current fields, the update's body) -> new fields``."""
 
 Extras = Callable[[Record], dict[str, Any]]
 """Fields only the answer to an object's creation carries (a secret shown once): ``(record) -> fields``."""
@@ -67,6 +71,7 @@ class Kind:
     shown: View | None = None  # the object in every answer and list, where more than its stored fields
     answered_as: View | None = None  # what a one-object answer holds instead (a domain call answers the account)
     created_extras: Extras | None = None  # what the answer to a create adds (a token's plain value)
+    revise: Revision | None = None  # how an update changes it, where more than the body's fields change
     filters: Mapping[str, Filter] = field(default_factory=dict)
     event_family: str | None = None  # today's event family ("organization.group"); default: singular
     event_verbs: Mapping[str, str] = field(default_factory=dict)  # "created" -> "added", where today's differs

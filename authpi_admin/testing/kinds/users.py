@@ -28,17 +28,47 @@ ENROLLMENT_SECONDS = 600
 TRUST_SECONDS = 30 * 24 * 3600
 
 
+# Profile fields 0.3.0 kept at the top level of a user, and today's API keeps in ``profile``.
+_PROFILE_FIELDS = ("display_name", "given_name", "family_name", "phone_number")
+
+
+def _one_value_each(user: dict[str, Any], named: dict[str, Any]) -> None:
+    """Keep 0.3.0's fields and today's as one value, whichever ``named`` (a body) gave: ``email`` and
+    ``username`` for a user known by email, each top-level profile field and ``profile``'s."""
+    profile = dict(user.get("profile") or {})
+    if isinstance(named.get("profile"), dict):
+        profile.update(named["profile"])
+    for name in _PROFILE_FIELDS:
+        if name in named:
+            profile[name] = named[name]
+    for name in _PROFILE_FIELDS:
+        if name in profile:
+            user[name] = profile[name]
+    user["profile"] = profile
+    if user.get("username_type") == "email":
+        if "username" in named and "email" not in named:
+            user["email"] = named["username"]
+        elif "email" in named:
+            user["username"] = user["email"]
+    user["username_hash"] = hashlib.sha256(str(user["username"]).lower().encode()).hexdigest()
+
+
 def user_fields(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
-    """Today's user fields, derived from 0.3.0's where a body gave those (``email``, ``display_name``)."""
+    """Today's user fields, derived from 0.3.0's where a body gave those (``email``, ``display_name``), and
+    0.3.0's from today's."""
     if "username" not in data and data.get("email"):
         data.setdefault("username_type", "email")
         data["username"] = data["email"]
     data.setdefault("username_type", "username")
     data.setdefault("username", data["id"])
-    profile = {k: data[k] for k in ("display_name", "given_name", "family_name", "phone_number") if k in data}
-    data.setdefault("profile", profile)
     data.update(user_id=data["id"], store_id="store_default", region=None)
-    data["username_hash"] = hashlib.sha256(str(data["username"]).lower().encode()).hexdigest()
+    _one_value_each(data, data)
+
+
+def _revise_user(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    user = {**current, **body}
+    _one_value_each(user, body)
+    return user
 
 
 def _token(store: Store, data: dict[str, Any], now: float, principal: str) -> None:
@@ -116,6 +146,7 @@ KINDS = (
         unique=(("email",), ("username",)),
         defaults={"status": "active"},
         complete=user_fields,
+        revise=_revise_user,
     ),
     Kind(
         "tokens",
