@@ -25,12 +25,17 @@ UNWIND_GRACE_SECONDS = 5.0
 
 
 class OpenCalls:
-    """The tasks inside a call of one client, each with its cancel count from when it entered."""
+    """The tasks inside a call of one client, each with its cancel count from when it entered.
 
-    __slots__ = ("__weakref__", "_aborted", "_calls", "_drained", "_unwinding")
+    One int per task in flight (10,000 waiting calls are 10,000 entries); a call made from inside another
+    call of the same task (an ``on_token_expired`` callback that uses the client) is counted apart.
+    """
+
+    __slots__ = ("__weakref__", "_aborted", "_calls", "_drained", "_nested", "_unwinding")
 
     def __init__(self) -> None:
-        self._calls: dict[asyncio.Task[object], list[int]] = {}  # a task's counts, one per nested call
+        self._calls: dict[asyncio.Task[object], int] = {}  # the task's cancel count when its outer call began
+        self._nested: dict[asyncio.Task[object], int] = {}  # how many calls deep a task is, past the first
         self._aborted: dict[asyncio.Task[object], int] = {}  # cancelled by close(), not claimed yet
         self._unwinding: set[asyncio.Task[object]] = set()  # cancelled by close(), still inside a call
         self._drained: asyncio.Event | None = None  # set when the last of those has left
@@ -41,32 +46,35 @@ class OpenCalls:
 
         task = asyncio.current_task()
         if task is not None:
-            counts = self._calls.get(task)
-            if counts is None:
-                self._calls[task] = [task.cancelling()]
-            else:  # a call made from inside another (an on_token_expired callback using the client)
-                counts.append(task.cancelling())
+            if task in self._calls:
+                self._nested[task] = self._nested.get(task, 0) + 1
+            else:
+                self._calls[task] = task.cancelling()
         return task
 
     def leave(self, task: asyncio.Task[object] | None) -> None:
         """The call is over, however it ended."""
         if task is None:
             return
-        counts = self._calls[task]
-        counts.pop()
-        if counts:
+        depth = self._nested.get(task)
+        if depth is not None:
+            if depth > 1:
+                self._nested[task] = depth - 1
+            else:
+                del self._nested[task]
             return
         del self._calls[task]
         if self._aborted.pop(task, None) is not None:
             task.uncancel()  # close() cancelled it as it was ending some other way: withdraw that cancel
-        self._unwinding.discard(task)
-        if self._drained is not None and not self._unwinding:
-            self._drained.set()
+        if self._unwinding:
+            self._unwinding.discard(task)
+            if self._drained is not None and not self._unwinding:
+                self._drained.set()
 
     def claims(self, task: asyncio.Task[object] | None) -> bool:
         """For a call that caught ``CancelledError``: True when ``close()`` alone cancelled it (the call then
         raises ``ClosedClientError``); False when the cancel is somebody else's, which must propagate."""
-        if task is None or len(self._calls.get(task, ())) != 1:
+        if task is None or task in self._nested:
             return False  # the outermost call of the task decides
         before = self._aborted.pop(task, None)
         return before is not None and withdraw_cancel(task, before)
@@ -76,9 +84,9 @@ class OpenCalls:
         import asyncio
 
         current = asyncio.current_task()
-        for task, counts in self._calls.items():
+        for task, before in self._calls.items():
             if task is not current and task not in self._unwinding:
-                self._aborted[task] = counts[0]
+                self._aborted[task] = before
                 self._unwinding.add(task)
                 task.cancel()
         if not self._unwinding:

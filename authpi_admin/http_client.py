@@ -238,9 +238,12 @@ class HttpClient:
         calls = self._calls
         task = calls.enter()
         slot = self._slots.slot()
+        waiter = slot.queue()  # awaited here, not in a coroutine of its own: a waiting call stays small
         try:
-            if not slot.try_take():
-                await slot.take()
+            if waiter is not None:
+                await waiter
+                slot.arrived()
+                waiter = None
             if ACCOUNT_PLACEHOLDER in path:
                 slot.give_back()
                 path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
@@ -249,6 +252,8 @@ class HttpClient:
                 raise ClosedClientError()
             return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
         except asyncio.CancelledError:
+            if waiter is not None:
+                slot.left_queue(waiter)
             if calls.claims(task):
                 raise ClosedClientError() from None
             raise
