@@ -21,7 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import IN_PROCESS_URL, Emulator
+    from .app import DEFAULT_BEARER_KEY, DEFAULT_KEY_PAIR, IN_PROCESS_URL, Emulator
     from .dispatch import DroppedConnection
     from .faults import Fault, Faults
     from .server import EmulatorServer
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .transport import EmulatorTransport
 
 __all__ = [
+    "DEFAULT_BEARER_KEY",
+    "DEFAULT_KEY_PAIR",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
     "DroppedConnection",
@@ -46,6 +48,8 @@ INSTALL_HINT = 'pip install "authpi-admin[testing]"'
 
 # Each lazily loaded name, and the module (below this package) that defines it.
 _HOMES = {
+    "DEFAULT_BEARER_KEY": "app",
+    "DEFAULT_KEY_PAIR": "app",
     "IN_PROCESS_URL": "app",
     "Emulator": "app",
     "DroppedConnection": "dispatch",

@@ -17,8 +17,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default: 8787)")
     serve.add_argument(
         "--api-key",
-        default="key_test",
-        help="the API key it accepts: ID:SECRET for a key pair (HTTP Basic), else a bearer key (default: key_test)",
+        default="key_test:sec_test",
+        help="the API key it accepts: ID:SECRET for a key pair (HTTP Basic), else a bearer key "
+        "(default: key_test:sec_test)",
     )
     serve.add_argument("--account-id", default="acc_test", help="the account the key belongs to (default: acc_test)")
     serve.add_argument("--strict", action="store_true", help="refuse what today's API refuses (see Emulator)")
@@ -46,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(f"AuthPI emulator listening on {server.listen_address}", flush=True)
+    key_id, colon, secret = args.api_key.partition(":")
+    api_key = f'("{key_id}", "{secret}")' if colon else f'"{args.api_key}"'
     print(f"  base_url: {server.base_url}", flush=True)
     print(f"  api_key:  {args.api_key}", flush=True)
+    print(f'  AuthPIAdmin(api_key={api_key}, base_url="{server.base_url}")', flush=True)
     if not server.is_loopback:
         print("  (from other machines, http:// needs AuthPIAdmin(..., allow_insecure_http=True))", flush=True)
     print("Press Ctrl-C to stop.", flush=True)

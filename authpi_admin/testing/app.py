@@ -36,9 +36,15 @@ from .transport import EmulatorTransport
 if TYPE_CHECKING:
     from ..client import AuthPIAdmin
 
-__all__ = ["IN_PROCESS_URL", "DroppedConnection", "Emulator", "WriteLog"]
+__all__ = ["DEFAULT_BEARER_KEY", "DEFAULT_KEY_PAIR", "IN_PROCESS_URL", "DroppedConnection", "Emulator", "WriteLog"]
 
 IN_PROCESS_URL = "http://localhost"
+
+DEFAULT_KEY_PAIR = "key_test:sec_test"
+"""The API key pair an emulator accepts by default (sent as HTTP Basic: ``api_key=("key_test", "sec_test")``)."""
+
+DEFAULT_BEARER_KEY = "key_test"
+"""0.3.0's form of an API key, a bearer string: a lenient emulator accepts it by default too."""
 
 _PARAM_OF = {collection: param for param, collection in PARENT_KIND.items()}
 
@@ -53,19 +59,21 @@ class Emulator:
     """A stateful, in-memory AuthPI Core API. Call it as an ASGI app, or use :meth:`client`.
 
     ``api_keys`` are accepted as credentials for ``account_id``: ``"key_id:secret"`` is a key pair that
-    authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form).
-    :meth:`issue_token` makes bearer tokens that can expire. ``seed`` makes generated ids repeatable;
-    ``clock`` gives the time (epoch seconds).
+    authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form). By default
+    the pair ``key_test:sec_test`` (:data:`DEFAULT_KEY_PAIR`), and in lenient mode the bearer key ``key_test``
+    too; :meth:`client` sends the first. :meth:`issue_token` makes bearer tokens that can expire. ``seed``
+    makes generated ids repeatable; ``clock`` gives the time (epoch seconds).
 
     ``strict=True`` refuses what today's API refuses: API keys sent as bearer tokens, the ``me`` alias in
-    account paths, the issuer-level groups, invitations, members and domains (404), and bodies without
-    today's required fields (422 naming them). The default accepts 0.3.0's code as well.
+    account paths, the issuer-level groups, invitations, members and domains (404), bodies without today's
+    required fields and lists without today's required query keys (422 naming them). The default accepts
+    0.3.0's code as well.
     """
 
     def __init__(
         self,
         *,
-        api_keys: Iterable[str] = ("key_test",),
+        api_keys: Iterable[str] | None = None,
         account_id: str = "acc_test",
         seed: int = 0,
         clock: Callable[[], float] = time.time,
@@ -75,11 +83,14 @@ class Emulator:
         self.state = EmulatorState(account_id, Store(seed), Faults(seed), clock, strict)
         self.handlers = Handlers(self.state)
         self._token_counter = 0
+        if api_keys is None:
+            api_keys = [DEFAULT_KEY_PAIR] if strict else [DEFAULT_KEY_PAIR, DEFAULT_BEARER_KEY]
         self.api_keys = list(api_keys)
         self.add_account(account_id, name="Emulated account")
         for key in self.api_keys:
             self.add_credential(key, account_id)
         self.dispatcher = Dispatcher(self.state, self.handlers, self.document)
+        self.retry_waits: list[float] = []  # the retry waits of the clients it made (see client())
         self.app = AsgiApp(self.dispatcher)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -194,16 +205,38 @@ class Emulator:
         """An httpx transport that sends requests straight to this emulator, with no socket."""
         return EmulatorTransport(self.dispatcher)
 
-    def client(self, *, api_key: str | None = None, **options: Any) -> AuthPIAdmin:
-        """An :class:`AuthPIAdmin` bound to this emulator in process (``options`` go to the constructor)."""
+    def client(
+        self, *, api_key: str | tuple[str, str] | None = None, real_time: bool = False, **options: Any
+    ) -> AuthPIAdmin:
+        """An :class:`AuthPIAdmin` bound to this emulator in process (``options`` go to the constructor).
+
+        It authenticates with ``api_key``, else with the emulator's first key: a ``"key_id:secret"`` string or
+        a ``(key_id, secret)`` pair is sent as HTTP Basic, any other string as a bearer key.
+
+        Its retries do not wait in real time (faults would make a test sleep the real backoff): each wait is
+        recorded in :attr:`retry_waits` and passes at once, unless ``real_time=True`` or ``retries`` is a
+        :class:`~authpi_admin.retries.RetryPolicy` of the caller's own.
+        """
         from .._sending import made_for_the_sdk
         from ..client import AuthPIAdmin
+        from ..retries import RetryConfig, RetryPolicy
 
         if "access_token" not in options:
             key = api_key or self.api_keys[0]
-            options["api_key"] = _key_pair(key) or key
+            options["api_key"] = key if isinstance(key, tuple) else (_key_pair(key) or key)
+        retries = options.get("retries", True)
+        if not real_time and not isinstance(retries, RetryPolicy):
+            config = RetryConfig.from_option(retries)
+            options["retries"] = RetryPolicy(config, sleep=self._retry_wait) if config is not None else False
         http = made_for_the_sdk(httpx.AsyncClient(transport=self.transport(), base_url=IN_PROCESS_URL))
         return AuthPIAdmin(base_url=IN_PROCESS_URL, http_client=http, **options)
+
+    async def _retry_wait(self, seconds: float) -> None:
+        """A retry wait of a client this emulator made: recorded, and over at once."""
+        import asyncio
+
+        self.retry_waits.append(seconds)
+        await asyncio.sleep(0)
 
     def _parse_concrete(self, path: str) -> tuple[str, str, str | None, dict[str, str]]:
         """``/v1/accounts/me/issuers/iss_1/users`` -> (account, "users", None, {"issuer_id": "iss_1", ...})."""

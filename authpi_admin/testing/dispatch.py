@@ -232,6 +232,13 @@ class Dispatcher:
         credential = self.state.credentials.get(f"{scheme} {token}") if scheme in ("bearer", "basic") else None
         if credential is None or (self.state.strict and scheme == "bearer" and credential.kind == "api_key"):
             # today's API takes API keys as HTTP Basic only: strict mode refuses 0.3.0's bearer form
+            if scheme == "bearer" and ":" in token:
+                raise Problem(
+                    401,
+                    "unauthorized",
+                    "Missing or invalid credentials: this looks like an API key pair sent as a bearer string; "
+                    'pass it as a tuple, AuthPIAdmin(api_key=("key_id", "secret")), to send it as HTTP Basic',
+                )
             raise Problem(401, "unauthorized", "Missing or invalid credentials")
         if credential.expires_at is not None and credential.expires_at <= self.state.clock():
             raise Problem(401, "token_expired", "The access token has expired")
