@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from authpi_admin.testing import Emulator
 
@@ -68,6 +70,24 @@ _FREE_FORM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/tokens/introspect"): {"token": "pat_unknown"},
     ("POST", "/verifiers/{verifier_id}/verify"): {"code": "123456"},
 }
+
+
+def world_id(name: str, collection: str, template: str, account: str = "me") -> str:
+    """The id this world has for the placeholder ``name`` of ``template``, an operation on ``collection``."""
+    if name == "account_id":
+        return account
+    if name == "resource_id":
+        return RESOURCE_IDS.get(collection, IDS.get(f"{collection.rstrip('s')}_id", ""))
+    if name == "verifier_id" and "/agents/" in template:
+        return AGENT_VERIFIER
+    return IDS[name]
+
+
+def world_path(template: str, collection: str, account: str = "me") -> str:
+    """``template`` with every placeholder filled with this world's id (percent-encoded)."""
+    return re.sub(
+        r"\{(\w+)\}", lambda found: quote(world_id(found.group(1), collection, template, account), safe=""), template
+    )
 
 
 def _operation_ends(table: dict[tuple[str, str], Any], verb: str, template: str) -> list[Any]:

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import json
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -24,16 +23,7 @@ from authpi_admin.generated import models
 from authpi_admin.testing import Emulator
 from authpi_admin.testing.routes import RouteSpec, route_table
 
-from .emulator_world import (
-    AGENT_VERIFIER,
-    BODY_VALUES,
-    IDS,
-    QUERY_VALUES,
-    RESOURCE_IDS,
-    build_world,
-    free_form_body,
-    meet_preconditions,
-)
+from .emulator_world import BODY_VALUES, QUERY_VALUES, build_world, free_form_body, meet_preconditions, world_path
 from .openapi_walk import DOCUMENT, resolve, sample
 
 ROUTES = sorted(
@@ -67,16 +57,6 @@ def _answer_model(schema: dict[str, Any]) -> tuple[str, str | None, list[str]]:
     return "dict", None, list(data.get("required", []))
 
 
-def _id_for(spec: RouteSpec, name: str) -> str:
-    if name == "resource_id":
-        return RESOURCE_IDS.get(spec.collection, IDS.get(f"{spec.collection.rstrip('s')}_id", ""))
-    if name == "verifier_id" and "/agents/" in spec.template:
-        return AGENT_VERIFIER
-    if name == "account_id":
-        return "acc_test"
-    return IDS[name]
-
-
 def _body(spec: RouteSpec) -> bytes | None:
     if spec.body_schema is None:
         return None
@@ -99,12 +79,7 @@ def test_every_answer_is_todays_model(spec: RouteSpec) -> None:
     strict = _todays(spec)
     emulator = build_world(Emulator(strict=strict, api_keys=[":".join(PAIR)]))
     meet_preconditions(emulator, spec.verb, spec.template)
-    ids = {name: _id_for(spec, name) for name in spec.parents + ((spec.item_param,) if spec.item_param else ())}
-    path = spec.template
-    for name in [*ids, *spec.extra_params]:
-        path = path.replace("{" + name + "}", quote(ids.get(name) or _id_for(spec, name), safe=""))
-    for placeholder in [p for p in path.split("/") if p.startswith("{")]:
-        path = path.replace(placeholder, quote(_id_for(spec, placeholder[1:-1]), safe=""))
+    path = world_path(spec.template, spec.collection, account="acc_test")
     query = {p.name: QUERY_VALUES[p.name] for p in spec.query if p.required}
     credential = base64.b64encode(":".join(PAIR).encode()).decode()
 

@@ -10,16 +10,7 @@ from authpi_admin import MalformedResponseError, Page
 from authpi_admin._openapi import Operation
 from authpi_admin.generated import models
 
-from .emulator_world import (
-    AGENT_VERIFIER,
-    BODY_VALUES,
-    IDS,
-    QUERY_VALUES,
-    RESOURCE_IDS,
-    build_world,
-    free_form_body,
-    meet_preconditions,
-)
+from .emulator_world import BODY_VALUES, IDS, QUERY_VALUES, build_world, free_form_body, meet_preconditions, world_id
 from .openapi_walk import operations, reach, resolve, sample
 
 OPERATIONS = operations()
@@ -41,20 +32,12 @@ def _plain_dict_fields(op: Operation) -> list[str] | None:
     return list(response["content"]["application/json"]["schema"]["properties"]["data"].get("required", []))
 
 
-def world_id(op: Operation, name: str) -> str:
-    if name == "resource_id":
-        return RESOURCE_IDS[op.mount.collection]
-    if name == "verifier_id" and "/agents/" in op.path:
-        return AGENT_VERIFIER
-    return IDS[name]
-
-
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.id for op in OPERATIONS])
 async def test_operation_is_served(op: Operation) -> None:
     emulator = build_world()
     meet_preconditions(emulator, op.verb, op.path)
     renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
-    args: list[Any] = [world_id(op, renames.get(name, name)) for name in op.suffix_ids]
+    args: list[Any] = [world_id(renames.get(name, name), op.mount.collection, op.path) for name in op.suffix_ids]
     if op.body_schema is not None:
         free_form = free_form_body(op.verb, op.path)
         args.append(free_form if free_form is not None else sample(resolve(op.body_schema), BODY_VALUES))

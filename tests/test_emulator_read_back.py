@@ -96,25 +96,13 @@ UPDATES = _update_routes()
 async def test_every_object_goes_back_as_it_was_read(template: str, strict: bool) -> None:
     import base64
     import json
-    from urllib.parse import quote
 
     import httpx
 
-    from .emulator_world import IDS, RESOURCE_IDS, build_world
+    from .emulator_world import build_world, world_path
 
     emulator = build_world(_emulator(strict))
-    collection = template.rstrip("/").split("/")[-2]
-
-    def value(name: str) -> str:
-        if name == "account_id":
-            return "acc_test"
-        if name == "resource_id":
-            return RESOURCE_IDS.get(collection, IDS.get(f"{collection.rstrip('s')}_id", ""))
-        return IDS[name]
-
-    path = template
-    for name in [p[1:-1] for p in template.split("/") if p.startswith("{")]:
-        path = path.replace("{" + name + "}", quote(value(name), safe=""))
+    path = world_path(template, template.rstrip("/").split("/")[-2], account="acc_test")
     auth = {"authorization": "Basic " + base64.b64encode(":".join(PAIR).encode()).decode()}
     async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator", headers=auth) as http:
         read = await http.get(path)
