@@ -10,7 +10,6 @@ in strict mode and are driven in lenient mode.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from typing import Any
@@ -75,7 +74,7 @@ def _todays(spec: RouteSpec) -> bool:
 
 
 @pytest.mark.parametrize("spec", ROUTES, ids=[f"{spec.verb} {spec.template}" for spec in ROUTES])
-def test_every_answer_is_todays_model(spec: RouteSpec) -> None:
+async def test_every_answer_is_todays_model(spec: RouteSpec) -> None:
     strict = _todays(spec)
     emulator = build_world(Emulator(strict=strict, api_keys=[":".join(PAIR)]))
     meet_preconditions(emulator, spec.verb, spec.template)
@@ -88,7 +87,7 @@ def test_every_answer_is_todays_model(spec: RouteSpec) -> None:
             headers = {"authorization": f"Basic {credential}", "content-type": "application/json"}
             return await http.request(spec.verb, path, params=query, headers=headers, content=_body(spec))
 
-    response = asyncio.run(send())
+    response = await send()
     assert 200 <= response.status_code < 300, (path, response.status_code, response.text)
     documented = _success_schema(spec)
     if documented is None:

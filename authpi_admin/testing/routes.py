@@ -99,7 +99,10 @@ def route_table(document: ApiDocument) -> dict[str, dict[str, RouteSpec]]:
     for op in document.operations:
         by_verb = routes.setdefault(op.path, {})
         if op.verb not in by_verb:
-            by_verb[op.verb] = _route_spec(op, document)
+            spec = by_verb[op.verb] = _route_spec(op, document)
+            if spec.action == "action" and spec.run is None:
+                # every custom operation changes state as the API does: never a mere acknowledgement
+                raise ValueError(f"{op.verb} {op.path} has no implementation in authpi_admin/testing/kinds/")
     return routes
 
 
