@@ -105,9 +105,11 @@ async def test_every_readme_example_runs(emulator: Emulator, capsys: pytest.Capt
             await result
         for name, value in list(namespace.items()):
             if name.startswith("test_") and callable(value):
-                # a pytest example: call it as pytest would, with the plugin's fixtures
-                fresh = Emulator()
-                await value(fresh.client(), fresh)
+                # a pytest example: call it as pytest would, with the plugin's fixtures (strict if marked so)
+                marks = getattr(value, "pytestmark", [])
+                fresh = Emulator(strict=any(m.name == "authpi" and m.kwargs.get("strict") for m in marks))
+                async with fresh.client() as client:
+                    await value(client, fresh)
                 del namespace[name]
     printed = capsys.readouterr().out
     assert "'name': 'README issuer'" in printed  # page.data of the quick start

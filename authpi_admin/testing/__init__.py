@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .dispatch import DroppedConnection
     from .faults import Fault, Faults
     from .server import EmulatorServer
-    from .state import WriteLog
+    from .state import Divergence, WriteLog
     from .transport import EmulatorTransport
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_KEY_PAIR",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
+    "Divergence",
     "DroppedConnection",
     "Emulator",
     "EmulatorServer",
@@ -58,6 +59,7 @@ _HOMES = {
     "Faults": "faults",
     "EmulatorServer": "server",
     "WriteLog": "state",
+    "Divergence": "state",
 }
 
 

@@ -29,7 +29,7 @@ from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
 from .kinds import KINDS, PARENT_KIND, shown
-from .state import Credential, EmulatorState, WriteLog
+from .state import Credential, Divergence, EmulatorState, WriteLog
 from .store import Store
 from .transport import EmulatorTransport
 
@@ -125,6 +125,13 @@ class Emulator:
     def writes(self) -> list[WriteLog]:
         """Every mutation applied, in order (replays are not applied again, so they are not here)."""
         return self.state.writes
+
+    @property
+    def divergences(self) -> list[Divergence]:
+        """Every request this lenient emulator accepted that today's API refuses, with the reasons (a strict
+        emulator refuses them instead); served answers to them also carry the header
+        ``authpi-emulator-divergence``."""
+        return self.state.divergences
 
     @property
     def request_count(self) -> int:

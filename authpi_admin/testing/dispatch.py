@@ -25,11 +25,20 @@ from .handlers import Answer, Call, Handlers
 from .records import Problem
 from .router import Router
 from .routes import RouteSpec, route_order, route_table
-from .state import Credential, EmulatorState, StoredAnswer
+from .state import Credential, Divergence, EmulatorState, StoredAnswer
 from .validation import field_errors
 from .wire import Incoming, Reply, json_reply
 
-__all__ = ["MAX_BODY_BYTES", "Dispatcher", "DroppedConnection"]
+__all__ = ["DIVERGENCE_HEADER", "MAX_BODY_BYTES", "Dispatcher", "DroppedConnection"]
+
+# The header on an answer lenient mode gave to a request today's API refuses, naming why (the emulator's own).
+DIVERGENCE_HEADER = "authpi-emulator-divergence"
+# Why today's API would refuse a request lenient mode accepted (see Divergence).
+BEARER_KEY = "an API key sent as a bearer token (today's API takes a key pair as HTTP Basic)"
+ACCOUNT_ALIAS = "the account alias 'me' in the path (today's API has none)"
+REMOVED_ROUTE = "an issuer-level groups, invitations, members or domains route (today's API answers 404)"
+MISSING_BODY_FIELDS = "a body without today's required fields"
+MISSING_QUERY_KEYS = "a query without today's required keys"
 
 MUTATIONS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
@@ -126,10 +135,11 @@ class Dispatcher:
 
     async def endpoint(self, spec: RouteSpec, params: dict[str, str], incoming: Incoming) -> Reply:
         """One operation's reply: credential, then faults, then the body, then the handler."""
+        lenient: list[str] = []  # what strict mode would refuse, accepted here (see Divergence)
         try:
             # the credential first: nothing else (faults, the body) is looked at for a stranger
             with self.state.lock:
-                credential = self._authenticate(incoming)
+                credential = self._authenticate(incoming, lenient)
             fault = self.state.faults.pick(incoming.method, spec.template, incoming.path)
             if fault is not None:
                 injected = await self._inject(fault)
@@ -139,14 +149,17 @@ class Dispatcher:
         except Problem as problem:
             return self.problem_reply(problem)
         with self.state.lock:
-            reply = self._respond(spec, params, incoming, credential, body)
+            reply = self._respond(spec, params, incoming, credential, body, lenient)
+            if lenient and reply.status < 400:
+                reply = self._diverged(incoming, lenient, reply)
         return _CUT if fault is not None and fault.lose_answer else reply
 
     def me(self, incoming: Incoming) -> Reply:
         """``GET /v1/me``: who the credential is, and the one account it acts on."""
+        lenient: list[str] = []
         try:
             with self.state.lock:
-                credential = self._authenticate(incoming)
+                credential = self._authenticate(incoming, lenient)
                 self.state.request_count += 1
         except Problem as problem:
             return self.problem_reply(problem)
@@ -159,7 +172,16 @@ class Dispatcher:
             "accounts": [{"account_id": account, "org_id": f"org_{account}", "scopes": ["*:**"]}],
             "organizations": [],
         }
-        return json_reply({"data": identity})
+        reply = json_reply({"data": identity})
+        if lenient:
+            with self.state.lock:
+                reply = self._diverged(incoming, lenient, reply)
+        return reply
+
+    def _diverged(self, incoming: Incoming, reasons: list[str], reply: Reply) -> Reply:
+        """Record a request lenient mode accepted that today's API refuses, and say so in a header."""
+        self.state.divergences.append(Divergence(incoming.method, incoming.path, tuple(reasons)))
+        return Reply(reply.status, reply.body, (*reply.headers, (DIVERGENCE_HEADER, "; ".join(reasons))), reply.cut)
 
     async def _inject(self, fault: Fault) -> Reply | None:
         if fault.latency > 0:
@@ -178,27 +200,35 @@ class Dispatcher:
         return None  # latency only: answer normally
 
     def _respond(
-        self, spec: RouteSpec, params: dict[str, str], incoming: Incoming, credential: Credential, body: bytes
+        self,
+        spec: RouteSpec,
+        params: dict[str, str],
+        incoming: Incoming,
+        credential: Credential,
+        body: bytes,
+        lenient: list[str],
     ) -> Reply:
         self.state.request_count += 1
         try:
-            if spec.deprecated and self.state.strict:
-                raise Problem(404, "not_found", "No such endpoint")  # the issuer-level routes 1.x removed
-            account = self._account(params.get("account_id"), credential)
+            if spec.deprecated:  # the issuer-level routes 1.x removed
+                if self.state.strict:
+                    raise Problem(404, "not_found", "No such endpoint")
+                lenient.append(REMOVED_ROUTE)
+            account = self._account(params.get("account_id"), credential, lenient)
             key = incoming.headers.get("idempotency-key") if spec.verb in MUTATIONS else None
             # what a replay must match; only a write with a key can be replayed
             fingerprint = f"{spec.verb} {incoming.path} {hashlib.sha256(body).hexdigest()}" if key is not None else ""
             replayed = self._replay(account, key, fingerprint)
             if replayed is not None:
                 return replayed
-            payload, read_back = self._body(spec, body)
+            payload, read_back = self._body(spec, body, lenient)
             call = Call(
                 method=incoming.method,
                 path=incoming.path,
                 account=account,
                 auth_kind=credential.kind,
                 params=params,
-                query=self._query(spec, incoming),
+                query=self._query(spec, incoming, lenient),
                 payload=payload,
                 read_back=read_back,
                 idempotency_key=key,
@@ -225,7 +255,7 @@ class Dispatcher:
         headers = (*stored.headers.items(), ("idempotent-replayed", "true"), ("content-type", "application/json"))
         return Reply(stored.status, stored.body, headers)
 
-    def _authenticate(self, incoming: Incoming) -> Credential:
+    def _authenticate(self, incoming: Incoming, lenient: list[str]) -> Credential:
         header = incoming.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         scheme = scheme.lower()
@@ -242,26 +272,31 @@ class Dispatcher:
             raise Problem(401, "unauthorized", "Missing or invalid credentials")
         if credential.expires_at is not None and credential.expires_at <= self.state.clock():
             raise Problem(401, "token_expired", "The access token has expired")
+        if scheme == "bearer" and credential.kind == "api_key":
+            lenient.append(BEARER_KEY)
         return credential
 
-    def _account(self, requested: str | None, credential: Credential) -> str:
-        if requested == "me" and self.state.strict:
-            raise Problem(404, "not_found", "No account me (today's API has no 'me' alias)")
+    def _account(self, requested: str | None, credential: Credential, lenient: list[str]) -> str:
+        if requested == "me":
+            if self.state.strict:
+                raise Problem(404, "not_found", "No account me (today's API has no 'me' alias)")
+            lenient.append(ACCOUNT_ALIAS)
         if requested in (None, "me", credential.account):
             return credential.account
         # another tenant's account answers exactly like one that does not exist: a key cannot probe ids
         raise Problem(404, "not_found", f"No account {requested}")
 
-    def _query(self, spec: RouteSpec, incoming: Incoming) -> dict[str, Any]:
+    def _query(self, spec: RouteSpec, incoming: Incoming, lenient: list[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
+        missing: list[str] = []
         given = incoming.query() if spec.query and incoming.query_string else {}
         for parameter in spec.query:
             name = parameter.name
             raw = given.get(name)
             if raw is None:
-                if parameter.required and self.state.strict:  # lenient mode lets 0.3.0's calls without it by
-                    errors.append({"field": name, "code": "required", "message": "is required"})
+                if parameter.required:  # lenient mode lets 0.3.0's calls without it by
+                    missing.append(name)
                 continue
             schema = parameter.schema
             try:
@@ -271,11 +306,15 @@ class Dispatcher:
                 continue
             errors += field_errors(self.document, schema, value, name)
             values[name] = value
+        if missing and self.state.strict:
+            errors += [{"field": name, "code": "required", "message": "is required"} for name in missing]
+        elif missing:
+            lenient.append(f"{MISSING_QUERY_KEYS}: {', '.join(missing)}")
         if errors:
             raise Problem(400, "invalid_request", "The query is not valid", fields=errors)
         return values
 
-    def _body(self, spec: RouteSpec, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _body(self, spec: RouteSpec, body: bytes, lenient: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The validated body, and (for an update) the fields it names that the body schema does not: an
         object read from the API and sent back as it is carries the fields the API sets. The handler
         accepts those when unchanged and refuses them when changed."""
@@ -303,13 +342,11 @@ class Dispatcher:
             errors = field_errors(self.document, spec.body_schema, payload)
         except RecursionError:
             raise Problem(400, "invalid_request", "The body is nested too deeply") from None
-        if self.state.strict:
-            required = schema.get("x-strict-required", [])
-            errors += [
-                {"field": name, "code": "required", "message": "is required"}
-                for name in required
-                if name not in payload
-            ]
+        missing = [name for name in schema.get("x-strict-required", []) if name not in payload]
+        if missing and self.state.strict:
+            errors += [{"field": name, "code": "required", "message": "is required"} for name in missing]
+        elif missing:
+            lenient.append(f"{MISSING_BODY_FIELDS}: {', '.join(missing)}")
         if errors:
             raise Problem(422, "validation_failed", "The request is not valid", fields=errors)
         return payload, read_back

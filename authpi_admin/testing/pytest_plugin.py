@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..client import AuthPIAdmin
     from .app import Emulator
     from .server import EmulatorServer
+    from .state import Divergence
 
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
@@ -41,14 +42,56 @@ def _require_extra() -> None:
     pytest.fail(message, pytrace=False)  # outside the except: one line, no chained traceback
 
 
+# The requests the fixtures' lenient emulators accepted that today's API refuses, with the test that sent them.
+_DIVERGED = pytest.StashKey[list[tuple[str, "Divergence"]]]()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``authpi_strict``: the emulator fixtures refuse what today's API refuses (see the marker)."""
+    """``authpi_strict``: the emulator fixtures refuse what today's API refuses (see the marker);
+    ``authpi_divergences``: ``report`` (a summary at the end) or ``fail`` (the test that sent one fails)."""
     parser.addini(
         "authpi_strict",
         "the authpi_* fixtures' emulators refuse what today's API refuses (a test's authpi marker overrides)",
         type="bool",
         default=False,
     )
+    parser.addini(
+        "authpi_divergences",
+        "what to do with requests a lenient emulator accepted that today's API refuses: report (default) or fail",
+        default="report",
+    )
+
+
+def _diverged(config: pytest.Config) -> list[tuple[str, Divergence]]:
+    return config.stash.setdefault(_DIVERGED, [])
+
+
+def _keep_divergences(request: pytest.FixtureRequest, emulator: Emulator, since: int, owner: str) -> None:
+    """Remember what ``emulator`` accepted but today's API refuses since ``since``; with
+    ``authpi_divergences = fail``, fail the test that sent it."""
+    found = emulator.divergences[since:]
+    _diverged(request.config).extend((owner, divergence) for divergence in found)
+    if found and request.config.getini("authpi_divergences") == "fail":
+        reasons = sorted({reason for divergence in found for reason in divergence.reasons})
+        pytest.fail(f"the AuthPI emulator accepted what today's API refuses: {'; '.join(reasons)}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """What the lenient emulators accepted that today's API refuses, grouped by reason, naming the tests."""
+    diverged = config.stash.get(_DIVERGED, [])
+    if not diverged:
+        return
+    by_reason: dict[str, list[str]] = {}
+    for owner, divergence in diverged:
+        for reason in divergence.reasons:
+            by_reason.setdefault(reason, []).append(owner)
+    terminalreporter.section("AuthPI emulator: requests today's API would refuse")
+    for reason, owners in sorted(by_reason.items()):
+        tests = sorted(set(owners))
+        terminalreporter.write_line(f"{reason}: {len(owners)} request(s), from {len(tests)} test(s)")
+        for test in tests:
+            terminalreporter.write_line(f"    {test}")
+    terminalreporter.write_line("strict mode refuses these: authpi_strict = true, or @pytest.mark.authpi(strict=True)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,13 +110,16 @@ def _strict(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def authpi_emulator(request: pytest.FixtureRequest) -> Emulator:
+def authpi_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     """A fresh in-memory emulator for account ``acc_test``; it accepts the key pair ``("key_test",
     "sec_test")`` (and, lenient, the bearer key ``key_test``). Strict with ``@pytest.mark.authpi(strict=True)``
-    or the ini option ``authpi_strict = true``."""
+    or the ini option ``authpi_strict = true``; lenient, what it accepted that today's API refuses is
+    reported at the end of the session (or fails the test, with ``authpi_divergences = fail``)."""
     from .app import Emulator
 
-    return Emulator(strict=_strict(request))
+    emulator = Emulator(strict=_strict(request))
+    yield emulator
+    _keep_divergences(request, emulator, 0, request.node.nodeid)
 
 
 def _async_fixture() -> Callable[[_Fixture], _Fixture]:
@@ -103,3 +149,4 @@ def authpi_server(pytestconfig: pytest.Config) -> Iterator[EmulatorServer]:
 
     with EmulatorServer(Emulator(strict=bool(pytestconfig.getini("authpi_strict")))) as server:
         yield server
+    _diverged(pytestconfig).extend(("authpi_server", divergence) for divergence in server.emulator.divergences)

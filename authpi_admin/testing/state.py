@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .faults import Faults
 from .store import Store
 
-__all__ = ["Credential", "EmulatorState", "StoredAnswer", "WriteLog"]
+__all__ = ["Credential", "Divergence", "EmulatorState", "StoredAnswer", "WriteLog"]
 
 
 @dataclass
@@ -31,6 +31,16 @@ class WriteLog:
     path: str
     idempotency_key: str | None
     event_type: str | None
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A request lenient mode accepted that today's API refuses (strict mode answers it 401, 404 or 4xx),
+    and why: the path from 0.3.0 code to code that runs against the live API."""
+
+    method: str
+    path: str
+    reasons: tuple[str, ...]
 
 
 @dataclass
@@ -55,5 +65,6 @@ class EmulatorState:
     credentials: dict[str, Credential] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
     writes: list[WriteLog] = field(default_factory=list)
+    divergences: list[Divergence] = field(default_factory=list)
     request_count: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
