@@ -79,3 +79,24 @@ def test_with_the_extra_the_fixtures_work(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USES_A_FIXTURE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto")
     result.assert_outcomes(passed=4)
+
+
+def _readme_pytest_configuration() -> str:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.DOTALL) if "asyncio_mode" in b]
+    return str(block)
+
+
+def test_the_readmes_pytest_configuration_runs_warning_free_under_w_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(_readme_pytest_configuration())
+    pytester.makepyfile(
+        test_user="""
+async def test_with_the_client(authpi_client):
+    assert (await authpi_client.issuers.list()).data == []
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1, warnings=0)
