@@ -301,13 +301,17 @@ class ApiDocument:
             returns=self._returns(binding, spec),
         )
 
+    def success(self, spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """An operation's successful answer: its status and its response (``$ref`` resolved)."""
+        code = next(code for code in sorted(spec["responses"]) if code.startswith("2"))
+        return int(code), self.resolve(spec["responses"][code])
+
     def _returns(self, binding: dict[str, Any], spec: dict[str, Any]) -> Returns:
-        responses = spec["responses"]
         declared = binding.get("returns")
-        if "204" in responses:
+        status, response = self.success(spec)
+        if status == 204:
             return Returns("none")
-        success = next(code for code in sorted(responses) if code.startswith("2"))
-        schema = self.resolve(self.resolve(responses[success])["content"]["application/json"]["schema"])
+        schema = self.resolve(response["content"]["application/json"]["schema"])
         is_list = schema is self.schemas["ListEnvelope"] or any(
             part.get("$ref", "").endswith("/ListEnvelope") for part in schema.get("allOf", [])
         )

@@ -130,7 +130,7 @@ class HttpClient:
         # The calls in flight, for close(); siblings made by with_options() have their own, and the client
         # that owns the shared pool ends them all when it closes it.
         self._calls = OpenCalls()
-        self._families: weakref.WeakSet[OpenCalls] = weakref.WeakSet([self._calls])
+        self._calls_on_the_pool: weakref.WeakSet[OpenCalls] = weakref.WeakSet([self._calls])
         self._token = BearerToken(token, on_token_expired, scheme=scheme)
         self._account = AccountResolver(self.whoami)
         self._route = direct_route(self._http, owned=self._owns_http_client)
@@ -171,7 +171,7 @@ class HttpClient:
         sibling = copy.copy(self)
         sibling._owns_http_client = False
         sibling._calls = OpenCalls()
-        self._families.add(sibling._calls)
+        self._calls_on_the_pool.add(sibling._calls)
         if timeout is not None:
             sibling._timeout_config = timeout_config(timeout)
         if retries is not None:
@@ -194,7 +194,7 @@ class HttpClient:
         """
         self._closed = True
         if self._owns_http_client:  # the pool closes: every sibling's calls on it end too
-            for calls in list(self._families):
+            for calls in list(self._calls_on_the_pool):
                 await calls.abort()
             await self._http.aclose()
         else:

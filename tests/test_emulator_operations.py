@@ -11,7 +11,7 @@ from authpi_admin._openapi import Operation
 from authpi_admin.generated import models
 
 from .emulator_world import BODY_VALUES, IDS, QUERY_VALUES, build_world, free_form_body, meet_preconditions, world_id
-from .openapi_walk import operations, reach, resolve, sample
+from .openapi_walk import DOCUMENT, operations, reach, resolve, sample
 
 OPERATIONS = operations()
 
@@ -25,8 +25,7 @@ READS_OVER_POST = {("IssuerTokensResource", "introspect")}
 
 def _plain_dict_fields(op: Operation) -> list[str] | None:
     """The fields the document names for an answer today's SDK types as a plain dict, else None."""
-    code = next(code for code in sorted(op.spec["responses"]) if code.startswith("2"))
-    response = op.spec["responses"][code]
+    _, response = DOCUMENT.success(op.spec)
     if not response.get("x-answer-dict"):
         return None
     return list(response["content"]["application/json"]["schema"]["properties"]["data"].get("required", []))

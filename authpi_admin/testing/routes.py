@@ -87,7 +87,7 @@ def _route_spec(op: Operation, document: ApiDocument) -> RouteSpec:
         paged=op.returns.is_page,
         key_from=_key_from(mount.collection, parents),
         run=None if op.returns.is_page else action_for(op.verb, op.path),
-        status=int(next(code for code in sorted(op.spec["responses"]) if code.startswith("2"))),
+        status=document.success(op.spec)[0],
         since=op.binding.get("since"),
         deprecated=mount.deprecated,
     )
