@@ -170,13 +170,37 @@ def _parse_models(name: str, items: list[Any], response: ApiResponse) -> list[An
     try:
         return [parse(item) for item in items]
     except ValueError as error:  # pydantic's ValidationError is a ValueError
-        raise _not_a_valid(name, response, str(error)) from error
+        raise _not_a_valid(name, response, _what_was_wrong(error)) from error
     except BaseException as error:
-        # early pydantic-core releases can panic on odd text while describing an error: a pyo3
-        # PanicException, which is a BaseException. It is the answer's fault: type it like any other.
-        if type(error).__name__ != "PanicException":
+        if not _is_a_panic(error):
             raise
         raise _not_a_valid(name, response, None) from error
+
+
+def _is_a_panic(error: BaseException) -> bool:
+    """Whether ``error`` is pyo3's PanicException, a BaseException.
+
+    Early pydantic-core releases can panic on odd text, in validation and in rendering its error (they cut
+    the input's repr inside a multi-byte character). It is the answer's fault: it is typed like any other.
+    """
+    return type(error).__name__ == "PanicException"
+
+
+def _what_was_wrong(error: ValueError) -> str | None:
+    """Where and why the answer fails its model, one ``place: reason`` per fault, without the input itself.
+
+    pydantic's own rendering quotes the input (the server's text), which is what early releases panic on.
+    """
+    describe = getattr(error, "errors", None)
+    if describe is None:
+        return str(error)
+    try:
+        faults = describe()
+    except BaseException as panic:
+        if not _is_a_panic(panic):
+            raise
+        return None
+    return "; ".join(f"{'.'.join(map(str, fault['loc'])) or '(the object)'}: {fault['msg']}" for fault in faults)
 
 
 def _not_a_valid(name: str, response: ApiResponse, detail: str | None) -> MalformedResponseError:
