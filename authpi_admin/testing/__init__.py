@@ -22,25 +22,36 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import DEFAULT_BEARER_KEY, DEFAULT_KEY_PAIR, IN_PROCESS_URL, Emulator
+    from .clock import EmulatorClock
+    from .control import CONTROL_PREFIX, DEFAULT_CONTROL_KEY
+    from .control_client import EmulatorControl, EmulatorControlError
     from .dispatch import DroppedConnection
     from .faults import Fault, Faults
     from .server import EmulatorServer
-    from .state import Divergence, WriteLog
+    from .snapshot import EmulatorFileError
+    from .state import Divergence, RequestLog, WriteLog
     from .transport import EmulatorTransport
 
 __all__ = [
+    "CONTROL_PREFIX",
     "DEFAULT_BEARER_KEY",
+    "DEFAULT_CONTROL_KEY",
     "DEFAULT_KEY_PAIR",
     "INSTALL_HINT",
     "IN_PROCESS_URL",
     "Divergence",
     "DroppedConnection",
     "Emulator",
+    "EmulatorClock",
+    "EmulatorControl",
+    "EmulatorControlError",
+    "EmulatorFileError",
     "EmulatorServer",
     "EmulatorTransport",
     "Fault",
     "Faults",
     "MissingExtraError",
+    "RequestLog",
     "WriteLog",
     "require_extra",
 ]
@@ -53,6 +64,13 @@ _HOMES = {
     "DEFAULT_KEY_PAIR": "app",
     "IN_PROCESS_URL": "app",
     "Emulator": "app",
+    "EmulatorClock": "clock",
+    "CONTROL_PREFIX": "control",
+    "DEFAULT_CONTROL_KEY": "control",
+    "EmulatorControl": "control_client",
+    "EmulatorControlError": "control_client",
+    "EmulatorFileError": "snapshot",
+    "RequestLog": "state",
     "DroppedConnection": "dispatch",
     "EmulatorTransport": "transport",
     "Fault": "faults",

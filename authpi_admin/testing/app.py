@@ -24,17 +24,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .asgi import AsgiApp, Receive, Scope, Send
+from .clock import EmulatorClock
+from .control import DEFAULT_CONTROL_KEY, ControlApi
+from .deliveries import AsgiReceiver, CallbackReceiver, CallbackTransport, Deliverer
 from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
 from .kinds import KINDS, PARENT_KIND, shown
+from .records import Problem
 from .state import Credential, Divergence, EmulatorState, WriteLog
 from .store import Store
 from .transport import EmulatorTransport
 
 if TYPE_CHECKING:
     from ..client import AuthPIAdmin
+    from .control_client import EmulatorControl
 
 __all__ = ["DEFAULT_BEARER_KEY", "DEFAULT_KEY_PAIR", "IN_PROCESS_URL", "DroppedConnection", "Emulator", "WriteLog"]
 
@@ -62,7 +67,13 @@ class Emulator:
     authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form). By default
     the pair ``key_test:sec_test`` (:data:`DEFAULT_KEY_PAIR`), and in lenient mode the bearer key ``key_test``
     too; :meth:`client` sends the first. :meth:`issue_token` makes bearer tokens that can expire. ``seed``
-    makes generated ids repeatable; ``clock`` gives the time (epoch seconds).
+    makes generated ids repeatable; ``clock`` gives the time (epoch seconds), which :attr:`clock` can
+    freeze and move forward.
+
+    ``control_key`` opens the control API (:mod:`.control`: reset, seed, read what happened, faults, the
+    clock, over HTTP); :meth:`control` is a client of it. Webhooks get their deliveries POSTed (see
+    :mod:`.deliveries`): to loopback addresses and receivers added with :meth:`add_receiver`, and to any
+    host only with ``deliver_anywhere=True``.
 
     ``strict=True`` refuses what today's API refuses: API keys sent as bearer tokens, the ``me`` alias in
     account paths, the issuer-level groups, invitations, members and domains (404), bodies without today's
@@ -78,20 +89,31 @@ class Emulator:
         seed: int = 0,
         clock: Callable[[], float] = time.time,
         strict: bool = False,
+        control_key: str = DEFAULT_CONTROL_KEY,
+        deliver_anywhere: bool = False,
     ) -> None:
         self.document = load_document()
-        self.state = EmulatorState(account_id, Store(seed), Faults(seed), clock, strict)
+        emulator_clock = clock if isinstance(clock, EmulatorClock) else EmulatorClock(clock)
+        self.state = EmulatorState(account_id, Store(seed), Faults(seed), emulator_clock, strict)
         self.handlers = Handlers(self.state)
+        self.control_key = control_key
         self._token_counter = 0
         if api_keys is None:
             api_keys = [DEFAULT_KEY_PAIR] if strict else [DEFAULT_KEY_PAIR, DEFAULT_BEARER_KEY]
         self.api_keys = list(api_keys)
-        self.add_account(account_id, name="Emulated account")
-        for key in self.api_keys:
-            self.add_credential(key, account_id)
+        self._start_state()
         self.dispatcher = Dispatcher(self.state, self.handlers, self.document)
+        self.dispatcher.control = ControlApi(self).answer
+        self.deliverer = Deliverer(self.state, deliver_anywhere=deliver_anywhere)
+        self.state.deliveries_due = self.deliverer.wake
         self.retry_waits: list[float] = []  # the retry waits of the clients it made (see client())
         self.app = AsgiApp(self.dispatcher)
+
+    def _start_state(self) -> None:
+        """The state it starts with: its account, and its API keys as credentials."""
+        self.add_account(self.account_id, name="Emulated account")
+        for key in self.api_keys:
+            self.add_credential(key, self.account_id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -112,8 +134,9 @@ class Emulator:
         return self.state.faults
 
     @property
-    def clock(self) -> Callable[[], float]:
-        """The emulator's time source (epoch seconds)."""
+    def clock(self) -> EmulatorClock:
+        """The emulator's time (call it: epoch seconds), which ``freeze()``, ``advance(seconds)`` and
+        ``set(at)`` steer: timestamps, token and invitation expiry and delivery retries follow it."""
         return self.state.clock
 
     @property
@@ -134,11 +157,59 @@ class Emulator:
         return self.state.divergences
 
     @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event recorded, in every account, oldest first."""
+        return self._every("events")
+
+    @property
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every webhook delivery, in every account, oldest first, with today's fields."""
+        return self._every("deliveries")
+
+    def _every(self, kind: str) -> list[dict[str, Any]]:
+        with self.state.lock:
+            records = [r for account in self.store.accounts_with(kind) for r in self.store.under(kind, account, {})]
+            return [record.public() for record in sorted(records, key=lambda record: record.seq)]
+
+    @property
     def request_count(self) -> int:
         """How many requests reached a route (faults that answered first are not counted)."""
         return self.state.request_count
 
     # ------------------------------------------------------------------------------------ set-up API
+
+    def reset(self) -> None:
+        """Back to as started: no objects, events, deliveries, logs, faults, replays or issued tokens, ids
+        as from a new emulator, the clock running on its source again. API keys and receivers stay."""
+        with self.state.lock:
+            state = self.state
+            state.store.clear()
+            state.faults.clear()
+            for log in (state.credentials, state.idempotency, state.writes, state.divergences, state.requests):
+                log.clear()
+            state.request_count = 0
+            state.clock.reset()
+            self.retry_waits.clear()
+            self._token_counter = 0
+            self._start_state()
+
+    def seed_objects(self, objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Store each ``{"collection": path, "data": {...}}`` with :meth:`seed`, in order; what was stored.
+
+        The format of ``serve --seed FILE`` (``{"objects": [...]}``) and of the control API's seed. A
+        ValueError names the first item it cannot take (nothing after it is stored).
+        """
+        stored = []
+        for index, item in enumerate(objects):
+            collection = item.get("collection") if isinstance(item, Mapping) else None
+            data = item.get("data", {}) if isinstance(item, Mapping) else None
+            if not isinstance(collection, str) or not isinstance(data, Mapping):
+                raise ValueError(f"object {index}: needs a collection path and a data object")
+            try:
+                stored.append(self.seed(collection, data))
+            except ValueError as error:
+                raise ValueError(f"object {index}: {error}") from None
+        return stored
 
     def add_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
         """Create an account (no credential yet: see :meth:`add_credential`)."""
@@ -183,7 +254,10 @@ class Emulator:
             account, collection, key, parents = self._parse_concrete(collection_path)
             if key is not None:
                 raise ValueError("seed() takes a collection path, not an object path")
-            self.handlers.require_parents(account, parents)
+            try:
+                self.handlers.require_parents(account, parents)
+            except Problem as problem:
+                raise ValueError(problem.description) from None
             return self.handlers.insert(account, collection, parents, dict(data or {})).public()
 
     def add_session(self, issuer_id: str, user_id: str, **fields: Any) -> dict[str, Any]:
@@ -207,6 +281,38 @@ class Emulator:
             account, collection, key, _ = self._parse_concrete(object_path)
             record = self.store.get(collection, account, key) if key is not None else None
             return record.public() if record is not None else None
+
+    def add_receiver(
+        self, url: str, *, asgi_app: AsgiReceiver | None = None, callback: CallbackReceiver | None = None
+    ) -> None:
+        """Take the deliveries to ``url``'s scheme, host and port in process, with no socket: by the ASGI
+        app ``asgi_app``, or by ``callback`` (given each ``httpx.Request``; it answers a status code, an
+        ``httpx.Response``, None for 200, or an awaitable of one)."""
+        transport: httpx.AsyncBaseTransport
+        if asgi_app is not None and callback is None:
+            transport = httpx.ASGITransport(app=asgi_app)
+        elif callback is not None and asgi_app is None:
+            transport = CallbackTransport(callback)
+        else:
+            raise TypeError("add_receiver() takes one of asgi_app or callback")
+        self.deliverer.add_receiver(url, transport)
+
+    async def settle_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait until no webhook delivery is due now (one waiting for a retry later on the emulator's clock
+        does not count); False if that took longer than ``timeout`` seconds."""
+        import asyncio
+
+        return await asyncio.to_thread(self.deliverer.settle, timeout)
+
+    def close(self) -> None:
+        """Stop delivering webhooks (the thread that sends them ends). The state stays readable."""
+        self.deliverer.stop()
+
+    def control(self) -> EmulatorControl:
+        """A client of this emulator's control API, in process (no socket)."""
+        from .control_client import EmulatorControl
+
+        return EmulatorControl(IN_PROCESS_URL, self.control_key, transport=self.transport())
 
     def transport(self) -> EmulatorTransport:
         """An httpx transport that sends requests straight to this emulator, with no socket."""

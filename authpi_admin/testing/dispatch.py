@@ -13,19 +13,20 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from .._openapi import ApiDocument
 from ..errors import RETRYABLE_STATUSES
+from .control import CONTROL_PREFIX
 from .faults import Fault
 from .handlers import Answer, Call, Handlers
 from .records import Problem
 from .router import Router
 from .routes import RouteSpec, route_order, route_table
-from .state import Credential, Divergence, EmulatorState, StoredAnswer
+from .state import Credential, Divergence, EmulatorState, RequestLog, StoredAnswer
 from .validation import field_errors
 from .wire import Incoming, Reply, json_reply
 
@@ -106,6 +107,8 @@ class Dispatcher:
         self._errors_answered = 0
         routes = route_table(document)
         self.router = Router(dict(sorted(routes.items(), key=lambda item: route_order(item[0]))))
+        # the control API's answers (see control.py); set by the Emulator, which it steers
+        self.control: Callable[[Incoming], Awaitable[Reply]] | None = None
 
     def problem_reply(self, problem: Problem, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
         """The documented error body for ``problem``, with a reference of its own (one per error answered,
@@ -115,7 +118,17 @@ class Dispatcher:
         return json_reply(_error_body(problem, reference), problem.status, headers)
 
     async def dispatch(self, incoming: Incoming) -> Reply:
-        """The reply to one request."""
+        """The reply to one request: the API's, or the control API's under its prefix."""
+        if self.control is not None and (
+            incoming.path == CONTROL_PREFIX or incoming.path.startswith(CONTROL_PREFIX + "/")
+        ):
+            return await self.control(incoming)
+        reply = await self._api_reply(incoming)
+        # a bounded deque's append needs no lock (it is atomic in CPython)
+        self.state.requests.append(RequestLog(incoming.method, incoming.path, incoming.query_string, reply.status))
+        return reply
+
+    async def _api_reply(self, incoming: Incoming) -> Reply:
         method = "GET" if incoming.method == "HEAD" else incoming.method
         if incoming.path == "/v1/me":
             specs: dict[str, RouteSpec] | None = None

@@ -18,8 +18,9 @@ def event_type(collection: str, change: str) -> str:
 
 def record_event(
     store: Store, account: str, record: Record, event_type: str, *, source: str, auth_kind: str, now: float
-) -> None:
-    """Store the event for a write to ``record``, and one delivery for each active webhook that wants it."""
+) -> int:
+    """Store the event for a write to ``record``, and one delivery for each active webhook that wants it;
+    return how many deliveries that made."""
     singular = KINDS[record.kind].singular
     event_id = store.new_id("events")
     event = {
@@ -35,7 +36,10 @@ def record_event(
     }
     # the subject's own id is a parent too, so events can be listed by issuer_id, user_id or client_id
     store.add("events", account, event_id, event, {**record.parents, f"{singular}_id": record.key})
+    made = 0
     for webhook in list(store.under("webhooks", account, {})):
         wanted = webhook.data.get("events") or []
         if webhook.data.get("status") == "active" and any(type_matches(event_type, w) for w in wanted):
             new_delivery(store, account, webhook, event, now)
+            made += 1
+    return made

@@ -77,6 +77,12 @@ class Faults:
             self._rules.append(rule)
         return rule
 
+    @property
+    def rules(self) -> list[Fault]:
+        """The rules, in the order they are checked (a copy)."""
+        with self._lock:
+            return list(self._rules)
+
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:

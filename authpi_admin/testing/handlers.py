@@ -209,7 +209,15 @@ class Handlers:
             raise Problem(501, "not_implemented", "The emulator does not implement this operation")
         now = int(self.state.clock())
         context = ActionContext(
-            self.store, call.account, record, call.payload, call.query, now, self.state.strict, call.params
+            self.store,
+            call.account,
+            record,
+            call.payload,
+            call.query,
+            now,
+            self.state.strict,
+            call.params,
+            self.state.deliveries_due,
         )
         outcome, event = spec.run(context)
         if isinstance(outcome, Record):
@@ -247,12 +255,8 @@ class Handlers:
             return
         name = event_type(record.kind, change)
         self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, name))
-        record_event(
-            self.store,
-            call.account,
-            record,
-            name,
-            source=call.path,
-            auth_kind=call.auth_kind,
-            now=self.state.clock(),
+        made = record_event(
+            self.store, call.account, record, name, source=call.path, auth_kind=call.auth_kind, now=self.state.clock()
         )
+        if made:
+            self.state.deliveries_due()

@@ -118,7 +118,10 @@ def authpi_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     from .app import Emulator
 
     emulator = Emulator(strict=_strict(request))
-    yield emulator
+    try:
+        yield emulator
+    finally:
+        emulator.close()
     _keep_divergences(request, emulator, 0, request.node.nodeid)
 
 
@@ -149,4 +152,5 @@ def authpi_server(pytestconfig: pytest.Config) -> Iterator[EmulatorServer]:
 
     with EmulatorServer(Emulator(strict=bool(pytestconfig.getini("authpi_strict")))) as server:
         yield server
+    server.emulator.close()
     _diverged(pytestconfig).extend(("authpi_server", divergence) for divergence in server.emulator.divergences)

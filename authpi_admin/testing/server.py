@@ -12,6 +12,7 @@ from types import TracebackType
 import uvicorn
 
 from .app import Emulator
+from .control_client import EmulatorControl
 
 __all__ = ["EmulatorServer"]
 
@@ -141,6 +142,10 @@ class EmulatorServer:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:  # a host name
             return False
+
+    def control(self) -> EmulatorControl:
+        """A client of the served emulator's control API, over the socket."""
+        return EmulatorControl(self.base_url, self.emulator.control_key)
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (Ctrl-C)."""

@@ -1,16 +1,21 @@
-"""What the emulator remembers between requests, beside the stored objects: credentials, replays, writes."""
+"""What the emulator remembers between requests, beside the stored objects: credentials, replays, writes,
+the requests it answered."""
 
 from __future__ import annotations
 
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .clock import EmulatorClock
 from .faults import Faults
 from .store import Store
 
-__all__ = ["Credential", "Divergence", "EmulatorState", "StoredAnswer", "WriteLog"]
+__all__ = ["REQUEST_LOG_SIZE", "Credential", "Divergence", "EmulatorState", "RequestLog", "StoredAnswer", "WriteLog"]
+
+# How many of the latest requests the emulator remembers (older ones are forgotten: it may serve millions).
+REQUEST_LOG_SIZE = 10_000
 
 
 @dataclass
@@ -31,6 +36,16 @@ class WriteLog:
     path: str
     idempotency_key: str | None
     event_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLog:
+    """One request the emulator answered (a control API request is not one): what came, and the status."""
+
+    method: str
+    path: str
+    query: str  # as sent, undecoded
+    status: int
 
 
 @dataclass(frozen=True)
@@ -60,11 +75,14 @@ class EmulatorState:
     account_id: str
     store: Store
     faults: Faults
-    clock: Callable[[], float] = time.time
+    clock: EmulatorClock = field(default_factory=EmulatorClock)
     strict: bool = False  # refuse what today's API refuses (see Emulator)
     credentials: dict[str, Credential] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
     writes: list[WriteLog] = field(default_factory=list)
     divergences: list[Divergence] = field(default_factory=list)
+    requests: deque[RequestLog] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     request_count: int = 0
+    # called when a webhook delivery may have fallen due (the deliverer looks then); nothing until it is set
+    deliveries_due: Callable[[], None] = field(default=lambda: None)
     lock: threading.RLock = field(default_factory=threading.RLock)

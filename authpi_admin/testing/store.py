@@ -26,8 +26,14 @@ class Store:
     """
 
     def __init__(self, seed: int = 0) -> None:
-        self._records: dict[tuple[str, str], dict[str, Record]] = {}
+        self._seed = seed
         self._random = random.Random(seed)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every record; ids start again as from a new store."""
+        self._records: dict[tuple[str, str], dict[str, Record]] = {}
+        self._random.seed(self._seed)
         self._seq = 0
         self._unique: _UniqueIndex = {}
         # what each record is indexed under, so removing it does not depend on its current data
@@ -120,6 +126,51 @@ class Store:
                 self._unindex(kind, account, key)
             removed += len(doomed)
         return removed
+
+    def dump(self) -> dict[str, Any]:
+        """Every record, and where the ids and sequence numbers are, as JSON-ready data (see :meth:`load`)."""
+        records = [
+            {
+                "kind": record.kind,
+                "account": account,
+                "key": record.key,
+                "data": record.data,
+                "parents": record.parents,
+                "seq": record.seq,
+                "version": record.version,
+            }
+            for (_, account), table in self._records.items()
+            for record in table.values()
+        ]
+        version, internal, gauss = self._random.getstate()
+        return {
+            "seq": self._seq,
+            "random": [version, list(internal), gauss],
+            "records": sorted(records, key=lambda item: item["seq"]),
+        }
+
+    def load(self, dumped: Mapping[str, Any]) -> None:
+        """Hold exactly what :meth:`dump` gave (and nothing else): records, versions, cursors and the ids
+        still to come. Raises KeyError, TypeError or ValueError for data :meth:`dump` did not make."""
+        self.clear()
+        for item in dumped["records"]:
+            record = Record(item["kind"], item["key"], dict(item["data"]), dict(item["parents"]), int(item["seq"]))
+            record.version = int(item["version"])
+            record.touch()
+            account = str(item["account"])
+            if record.kind not in KINDS:
+                raise ValueError(f"unknown kind {record.kind!r}")
+            self.table(record.kind, account)[record.key] = record
+            self._index(record, account)
+            self._order.setdefault((record.kind, account), []).append(record)
+            self._order_seqs.setdefault((record.kind, account), []).append(record.seq)
+        self._seq = int(dumped["seq"])
+        version, internal, gauss = dumped["random"]
+        self._random.setstate((int(version), tuple(int(number) for number in internal), gauss))
+
+    def accounts_with(self, kind: str) -> list[str]:
+        """The accounts that hold records of ``kind``."""
+        return [owner for (k, owner), table in self._records.items() if k == kind and table]
 
     def count(self, kind: str, account: str | None = None) -> int:
         """How many records of a kind (in one account, or in all)."""

@@ -1,8 +1,8 @@
 """Webhooks, their deliveries, and redelivery requests.
 
-A delivery is recorded for every event an active webhook subscribes to, with today's fields. The emulator
-does not send it (no HTTP leaves it): a delivery waits as ``pending`` with no attempt made, and a
-redelivery queues a new attempt the same way.
+A delivery is recorded for every event an active webhook subscribes to, with today's fields: ``pending``,
+its first attempt due now. The emulator's deliverer (:mod:`..deliveries`) sends it; a redelivery queues one
+more attempt of a delivery that ended (``succeeded`` or ``failed``) the same way.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def _redeliver(ctx: ActionContext) -> Outcome:
     if ctx.record.data.get("status") == "pending":
         raise Problem(409, "invalid_state", "The delivery is already waiting for an attempt")
     _queue_again(ctx.record, ctx.now)
+    ctx.deliveries_due()
     ctx.record.version += 1
     ctx.record.touch()
     return {**ctx.record.public(), "success": True}, UNANNOUNCED
@@ -105,6 +106,8 @@ def _redeliver_many(ctx: ActionContext) -> Outcome:
             chosen.append(delivery)
     for delivery in chosen:
         _queue_again(delivery, ctx.now)
+    if chosen:
+        ctx.deliveries_due()
     answer = {"webhook_id": ctx.record.key, "redelivered": len(chosen), "delivery_ids": [d.key for d in chosen]}
     return answer, UNANNOUNCED
 

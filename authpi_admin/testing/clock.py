@@ -1,0 +1,94 @@
+"""The emulator's clock: the time every timestamp, expiry and delivery retry of the emulator is read from.
+
+A test can freeze it, set it and move it forward (in process, or over the control API) to see a token
+expire or a delivery's retry fall due without waiting in real time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["EmulatorClock"]
+
+
+class EmulatorClock:
+    """Epoch seconds from ``source`` (the real time by default), moved by :meth:`advance`, held by
+    :meth:`freeze`. Calling it gives the emulator's now.
+
+    ``on_change`` callbacks run after every move, so what waits on the emulator's time (the delivery of
+    webhooks) looks again.
+    """
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._lock = threading.Lock()
+        self.on_change: list[Callable[[], None]] = []
+
+    def __call__(self) -> float:
+        frozen = self._frozen_at
+        return frozen if frozen is not None else self._source() + self._offset
+
+    def __repr__(self) -> str:
+        return f"<EmulatorClock {self():.3f}{' frozen' if self.frozen else ''}>"
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still (until :meth:`advance`, :meth:`set` or :meth:`unfreeze`)."""
+        return self._frozen_at is not None
+
+    def freeze(self, at: float | None = None) -> float:
+        """Stop the clock, at ``at`` (epoch seconds) or now; return the time it shows."""
+        with self._lock:
+            self._frozen_at = self() if at is None else float(at)
+            shown = self._frozen_at
+        self._changed()
+        return shown
+
+    def unfreeze(self) -> float:
+        """Let the clock run again from the time it shows; return that time."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - self._source()
+                self._frozen_at = None
+            shown = self()
+        self._changed()
+        return shown
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock ``seconds`` forward (frozen or running); return the time it shows."""
+        if seconds < 0:
+            raise ValueError("the emulator's clock only moves forward: seconds must be 0 or more")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+            shown = self()
+        self._changed()
+        return shown
+
+    def set(self, at: float) -> float:
+        """Show ``at`` (epoch seconds) from now on, running on from there unless frozen; return it."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at = float(at)
+            else:
+                self._offset = float(at) - self._source()
+            shown = self()
+        self._changed()
+        return shown
+
+    def reset(self) -> None:
+        """Run on the source's time again, unmoved and unfrozen."""
+        with self._lock:
+            self._offset = 0.0
+            self._frozen_at = None
+        self._changed()
+
+    def _changed(self) -> None:
+        for callback in list(self.on_change):
+            callback()

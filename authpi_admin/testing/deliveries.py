@@ -1,0 +1,293 @@
+"""Webhook deliveries: each event a webhook subscribes to is POSTed to its URL, in the background.
+
+Every event recorded makes a ``pending`` delivery for each active webhook that wants it (see
+:mod:`.events`). A :class:`Deliverer` thread, started with the first one, sends each delivery when it falls
+due on the emulator's clock: the event as JSON (today's ``Event`` shape), one attempt at a time. A 2xx
+answer ends it ``succeeded``; anything else (another status, a network error, a timeout) is retried after
+a backoff on the emulator's clock (:data:`BACKOFF_SECONDS`) until the delivery's ``attempt_budget`` is
+spent, then it is ``failed``. A paused webhook's deliveries wait until it is active again.
+
+Where a delivery may go: a receiver registered in process (an ASGI app or a callable: no socket), or a
+loopback address (``localhost``, ``127.0.0.0/8``, ``::1``). Any other host only when the emulator was made
+with ``deliver_anywhere=True``: an emulator that a test drives must not make requests to the world.
+
+The emulator signs nothing (the API's reference documents no signature) and applies no webhook ``auth``.
+The headers it adds are its own: :data:`DELIVERY_HEADER` and :data:`ATTEMPT_HEADER`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .records import Record
+from .state import EmulatorState
+from .wire import json_reply
+
+__all__ = [
+    "ATTEMPT_HEADER",
+    "BACKOFF_SECONDS",
+    "DELIVERY_HEADER",
+    "AsgiReceiver",
+    "CallbackReceiver",
+    "CallbackTransport",
+    "Deliverer",
+]
+
+DELIVERY_HEADER = "authpi-emulator-delivery"
+"""The id of the delivery a POST is an attempt of (the emulator's own header)."""
+ATTEMPT_HEADER = "authpi-emulator-attempt"
+"""Which attempt of its delivery a POST is, from 1 (the emulator's own header)."""
+
+BACKOFF_SECONDS = (30, 60, 120, 240, 480)
+"""How long after a failed attempt the next one falls due, on the emulator's clock (the last repeats)."""
+
+# How long one attempt may take before it counts as failed (real seconds: the receiver is real).
+ATTEMPT_TIMEOUT = 10.0
+# How often the thread looks again while a delivery waits (for its time, or for its webhook to resume).
+_POLL_SECONDS = 1.0
+
+_Answer = int | httpx.Response | None
+CallbackReceiver = Callable[[httpx.Request], _Answer | Awaitable[_Answer]]
+"""A callable that takes a webhook's deliveries in process: given each ``httpx.Request``, it answers a
+status code, an ``httpx.Response`` or None (200), or an awaitable of one."""
+
+AsgiReceiver = Callable[[Any, Any, Any], Awaitable[None]]
+"""An ASGI app that takes a webhook's deliveries in process."""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One attempt to make: what to send, and where."""
+
+    account: str
+    delivery_id: str
+    url: str
+    number: int
+    body: bytes
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}".lower()
+
+
+def _is_loopback(url: str) -> bool:
+    host = httpx.URL(url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it could resolve anywhere
+        return False
+
+
+class CallbackTransport(httpx.AsyncBaseTransport):
+    """Hands each request to a callable receiver and turns what it answers into a response."""
+
+    def __init__(self, callback: CallbackReceiver) -> None:
+        self._callback = callback
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        answer = self._callback(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if isinstance(answer, httpx.Response):
+            return answer
+        return httpx.Response(200 if answer is None else answer, request=request)
+
+
+class Deliverer:
+    """Sends an emulator's webhook deliveries from a thread of its own, started by the first delivery."""
+
+    def __init__(self, state: EmulatorState, *, deliver_anywhere: bool = False) -> None:
+        self.state = state
+        self.deliver_anywhere = deliver_anywhere
+        self._receivers: dict[str, httpx.AsyncBaseTransport] = {}  # by origin: scheme://host:port
+        self._in_flight: set[tuple[str, str]] = set()  # (account, delivery id): read and written by the thread
+        self._turn = threading.Condition()
+        self._asked = 0  # how many times it was woken; a round that started after wake N answers for N
+        self._settled = -1  # the last wake answered by a round that found nothing due
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        state.clock.on_change.append(self._clock_moved)
+
+    @property
+    def running(self) -> bool:
+        """Whether its thread runs (from the first delivery until :meth:`stop`)."""
+        return self._thread is not None
+
+    def add_receiver(self, url: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Deliver through ``transport`` (to a receiver in process) whatever goes to ``url``'s scheme, host
+        and port."""
+        self._receivers[_origin(url)] = transport
+
+    def wake(self) -> None:
+        """A delivery may have fallen due: look now (the thread starts with the first)."""
+        with self._turn:
+            if self._stopping:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="authpi-emulator-deliveries", daemon=True)
+                self._thread.start()
+            self._asked += 1
+            self._turn.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until no delivery is due now (those that wait for a later time on the emulator's clock do
+        not count); False if that took longer than ``timeout`` seconds."""
+        with self._turn:
+            if self._thread is None:
+                return True
+            self._asked += 1
+            wanted = self._asked
+            self._turn.notify_all()
+            return self._turn.wait_for(lambda: self._settled >= wanted or self._stopping, timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop sending (attempts in flight end with the thread) and wait for the thread."""
+        with self._turn:
+            self._stopping = True
+            thread, self._thread = self._thread, None
+            self._turn.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _clock_moved(self) -> None:
+        if self._thread is not None:
+            self.wake()
+
+    # ---------------------------------------------------------------------------------- the thread
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        clients: dict[str, httpx.AsyncClient] = {}
+        try:
+            while True:
+                with self._turn:
+                    if self._stopping:
+                        return
+                    round_of = self._asked
+                due, wait = self._due()
+                if due:
+                    loop.run_until_complete(self._make_all(due, clients))
+                    continue
+                with self._turn:
+                    self._settled = round_of
+                    self._turn.notify_all()
+                    if self._asked == round_of and not self._stopping:
+                        self._turn.wait(wait)
+        finally:
+            for client in clients.values():
+                loop.run_until_complete(client.aclose())
+            loop.close()
+
+    def _due(self) -> tuple[list[_Attempt], float | None]:
+        """The attempts due now, and how long to wait before looking again (None: until woken)."""
+        due: list[_Attempt] = []
+        waiting = False
+        store = self.state.store
+        with self.state.lock:
+            now = self.state.clock()
+            for account in store.accounts_with("deliveries"):
+                for delivery in store.under("deliveries", account, {}):
+                    data = delivery.data
+                    if data.get("status") != "pending" or (account, delivery.key) in self._in_flight:
+                        continue
+                    webhook = store.get("webhooks", account, data["webhook_id"])
+                    event = store.get("events", account, data["event_id"])
+                    if webhook is None or event is None:
+                        continue
+                    next_at = data.get("next_attempt_at")
+                    if webhook.data.get("status") != "active" or (next_at is not None and next_at > now):
+                        waiting = True
+                        continue
+                    self._in_flight.add((account, delivery.key))
+                    number = int(data.get("attempt_count") or 0) + 1
+                    body = json_reply(event.public()).body
+                    due.append(_Attempt(account, delivery.key, str(webhook.data.get("url")), number, body))
+        return due, (_POLL_SECONDS if waiting else None)
+
+    async def _make_all(self, due: list[_Attempt], clients: dict[str, httpx.AsyncClient]) -> None:
+        await asyncio.gather(*(self._make(attempt, clients) for attempt in due))
+
+    async def _make(self, attempt: _Attempt, clients: dict[str, httpx.AsyncClient]) -> None:
+        started = self.state.clock()
+        status, error, final = await self._post(attempt, clients)
+        with self.state.lock:
+            self._in_flight.discard((attempt.account, attempt.delivery_id))
+            delivery = self.state.store.get("deliveries", attempt.account, attempt.delivery_id)
+            if delivery is not None:
+                _record_attempt(delivery, started, self.state.clock(), status, error, final=final)
+
+    async def _post(
+        self, attempt: _Attempt, clients: dict[str, httpx.AsyncClient]
+    ) -> tuple[int | None, str | None, bool]:
+        """One POST: the status answered, what went wrong (None for a 2xx), and whether no later attempt
+        could do better (a destination the emulator may not reach)."""
+        try:
+            origin = _origin(attempt.url)
+        except (httpx.InvalidURL, UnicodeError):
+            return None, f"the webhook's URL cannot be requested: {attempt.url!r}", True
+        if origin not in self._receivers and not self.deliver_anywhere and not _is_loopback(attempt.url):
+            message = (
+                "not sent: the emulator delivers only to loopback addresses and receivers registered with it "
+                "(Emulator(deliver_anywhere=True) allows any host)"
+            )
+            return None, message, True
+        reached_by = origin if origin in self._receivers else ""  # "": the network
+        client = clients.get(reached_by)
+        if client is None:
+            transport = self._receivers.get(reached_by)
+            # no redirects (a 3xx is the receiver's answer, and must not lead the emulator elsewhere), no proxy
+            client = httpx.AsyncClient(
+                transport=transport, timeout=ATTEMPT_TIMEOUT, follow_redirects=False, trust_env=False
+            )
+            clients[reached_by] = client
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "authpi-emulator",
+            DELIVERY_HEADER: attempt.delivery_id,
+            ATTEMPT_HEADER: str(attempt.number),
+        }
+        try:
+            response = await client.post(attempt.url, content=attempt.body, headers=headers)
+        except httpx.TimeoutException:
+            return None, f"timed out after {ATTEMPT_TIMEOUT:g} s", False
+        except httpx.HTTPError as error:
+            return None, f"{type(error).__name__}: {error}"[:500], False
+        except Exception as error:  # a receiver in process that raised: its fault, told like a network error
+            return None, f"the receiver raised {type(error).__name__}: {error}"[:500], False
+        if 200 <= response.status_code < 300:
+            return response.status_code, None, False
+        return response.status_code, f"answered {response.status_code}", False
+
+
+def _record_attempt(
+    delivery: Record, started: float, ended: float, status: int | None, error: str | None, *, final: bool
+) -> None:
+    """Today's delivery fields after one attempt; the next one due after a backoff, or none."""
+    data = delivery.data
+    count = int(data.get("attempt_count") or 0) + 1
+    budget = int(data.get("attempt_budget") or count)
+    data.update(attempt_count=count, last_attempted_at=int(started), last_response_status=status, last_error=error)
+    if data.get("first_attempted_at") is None:
+        data["first_attempted_at"] = int(started)
+    if error is None:
+        data.update(status="succeeded", next_attempt_at=None)
+    elif final or count >= budget:
+        data.update(status="failed", next_attempt_at=None)
+    else:
+        backoff = BACKOFF_SECONDS[min(count, len(BACKOFF_SECONDS)) - 1]
+        data.update(status="pending", next_attempt_at=int(ended) + backoff)
+    data["updated_at"] = int(ended)
+    delivery.version += 1
+    delivery.touch()
