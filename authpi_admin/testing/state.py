@@ -38,7 +38,7 @@ class WriteLog:
     event_type: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen (slower to make, once a request); never changed once made
 class RequestLog:
     """One request the emulator answered (a control API request is not one): what came, and the status."""
 
