@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from typing import Any
 
 from render import HEADER, PRIMITIVES, snake
@@ -163,24 +164,46 @@ def _typed_dicts(document: Any) -> dict[str, str]:
 
 
 def render_inputs(document: Any) -> str:
-    """``generated/inputs.py``: a ``TypedDict`` for each request body the document names one for."""
+    """``generated/inputs.py``: a ``TypedDict`` for each request body the document names one for.
+
+    They are ``typing_extensions.TypedDict`` (which pydantic installs) in a module without postponed
+    annotations: on Python 3.11 ``typing.TypedDict`` cannot tell ``NotRequired`` keys in string annotations,
+    and pydantic refuses it. Each docstring lists the body's fields with the document's descriptions.
+    """
     typed = _typed_dicts(document)
     # inside a JSON payload a nested object is a dict and an enum a string, not a model or a StrEnum
     names = dict(typed)
     for key, schema in document.schemas.items():
         if key not in typed:
             names[key] = "str" if "enum" in schema else "dict[str, Any]"
-    lines = [HEADER, "", "from __future__ import annotations", "", "from typing import Any, NotRequired, TypedDict"]
+    lines = [HEADER, "", "from typing import Any, NotRequired", "", "from typing_extensions import TypedDict"]
     lines += ["", "__all__ = [", *[f'    "{name}",' for name in sorted(typed.values())], "]"]
     for key, name in sorted(typed.items(), key=lambda item: item[1]):
         schema = document.schemas[key]
         required = set(schema.get("required", []))
-        description = schema.get("description", f"The body of a request ({name}).")
-        lines += ["", "", f"class {name}(TypedDict):", f'    """{description}"""', ""]
-        for field_name, field_schema in schema.get("properties", {}).items():
+        properties = schema.get("properties", {})
+        fields = []
+        for field_name, field_schema in properties.items():
             annotation = python_type(field_schema, names)
-            lines.append(f"    {field_name}: {annotation if field_name in required else f'NotRequired[{annotation}]'}")
+            if any(other in re.findall(r"\w+", annotation) for other in typed.values()):
+                # evaluated at class creation (no postponed annotations): a later class is not defined yet
+                raise ValueError(f"{name}.{field_name}: a body type inside another is not supported")
+            fields.append(f"    {field_name}: {annotation if field_name in required else f'NotRequired[{annotation}]'}")
+        lines += ["", "", f"class {name}(TypedDict):", *_body_docstring(name, schema, required), "", *fields]
     return "\n".join(lines) + "\n"
+
+
+def _body_docstring(name: str, schema: dict[str, Any], required: set[str]) -> list[str]:
+    """The docstring of a body type: what it is, then each field (required or not) and its description."""
+    summary = schema.get("description", f"The body of a request ({name}).")
+    lines = textwrap.wrap(f'    """{summary}', width=110, subsequent_indent="    ", break_on_hyphens=False)
+    lines += ["", "    Attributes:"]
+    for field_name, field_schema in schema.get("properties", {}).items():
+        described = field_schema.get("description") or field_schema.get("title") or "(no description in the document)"
+        needed = "Required. " if field_name in required else ""
+        text = f"        {field_name}: {needed}{described}"
+        lines += textwrap.wrap(text, width=110, subsequent_indent="            ", break_on_hyphens=False)
+    return [*lines, '    """']
 
 
 def render_types(document: Any) -> str:
