@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Write ``authpi_admin/generated/`` from ``openapi/authpi-core.json``, the one description of the API.
+"""Write ``authpi_admin/generated/`` and the site's ``docs/api/`` reference pages from ``openapi/authpi-core.json``,
+the one description of the API.
 
-    python scripts/generate.py          # (re)write the generated package
+    python scripts/generate.py          # (re)write the generated package and reference pages
     python scripts/generate.py --check  # exit 1, listing the files, when they differ from the document
 
 The document is read by ``authpi_admin/_openapi.py`` (the same reader the emulator and the tests use),
@@ -24,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "openapi" / "authpi-core.json"
 PACKAGE = ROOT / "authpi_admin" / "generated"
+REFERENCE = ROOT / "docs" / "api"
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -41,14 +43,21 @@ DocumentError = openapi.DocumentError
 
 import render  # noqa: E402 - after the path is set
 import render_models  # noqa: E402
+import render_reference  # noqa: E402
 
 
 def render_all(raw: dict[str, Any]) -> dict[str, str]:
-    """Every generated file for the document ``raw``; :class:`DocumentError` if it is inconsistent."""
+    """Every generated file of the package for the document ``raw``; :class:`DocumentError` if it is
+    inconsistent."""
     try:
         return render.render_all(openapi.ApiDocument(raw))
     except render_models.ModelCycleError as error:
         raise DocumentError(str(error)) from None
+
+
+def render_pages(raw: dict[str, Any]) -> dict[str, str]:
+    """Every generated reference page of the site, by its path below ``docs/api/``."""
+    return render_reference.render_reference(openapi.ApiDocument(raw))
 
 
 def ruff_format(files: dict[str, str]) -> dict[str, str]:
@@ -78,33 +87,50 @@ def _ruff(command: list[str], relative: str, source: str) -> str:
     return result.stdout
 
 
+def _differences(target: Path, files: dict[str, str], patterns: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The files below ``target`` that differ from ``files`` (or are missing), and those no longer made."""
+    existing = {str(p.relative_to(target)) for pattern in patterns for p in target.rglob(pattern)}
+    stale = sorted(existing - set(files))
+    changed = sorted(r for r, s in files.items() if not (target / r).exists() or (target / r).read_text() != s)
+    return changed, stale
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if the generated files are out of date")
     args = parser.parse_args(argv)
+    raw = json.loads(DOCUMENT.read_text())
     try:
-        files = ruff_format(render_all(json.loads(DOCUMENT.read_text())))
+        targets = [
+            (PACKAGE, ruff_format(render_all(raw)), ("*.py", "*.json")),
+            (REFERENCE, render_pages(raw), ("*.md",)),
+        ]
     except DocumentError as error:
         print(f"{DOCUMENT.relative_to(ROOT)}: {error}", file=sys.stderr)
         return 2
-    existing = {str(p.relative_to(PACKAGE)) for pattern in ("*.py", "*.json") for p in PACKAGE.rglob(pattern)}
-    stale = sorted(existing - set(files))
-    changed = sorted(r for r, s in files.items() if not (PACKAGE / r).exists() or (PACKAGE / r).read_text() != s)
+    outdated = 0
+    written = removed = total = 0
+    for target, files, patterns in targets:
+        changed, stale = _differences(target, files, patterns)
+        total += len(files)
+        if args.check:
+            for relative in changed + stale:
+                print(f"out of date: {(target / relative).relative_to(ROOT)}", file=sys.stderr)
+            outdated += len(changed) + len(stale)
+            continue
+        for relative in stale:
+            (target / relative).unlink()
+        for relative in changed:
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            (target / relative).write_text(files[relative])
+        written, removed = written + len(changed), removed + len(stale)
     if args.check:
-        for relative in changed + stale:
-            print(f"out of date: authpi_admin/generated/{relative}", file=sys.stderr)
-        if changed or stale:
+        if outdated:
             print("run: uv run python scripts/generate.py", file=sys.stderr)
             return 1
-        print(f"generated code is current ({len(files)} files)")
+        print(f"generated code and reference pages are current ({total} files)")
         return 0
-    for relative in stale:
-        (PACKAGE / relative).unlink()
-    for relative in changed:
-        target = PACKAGE / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(files[relative])
-    print(f"wrote {len(changed)} file(s), removed {len(stale)}, {len(files) - len(changed)} unchanged")
+    print(f"wrote {written} file(s), removed {removed}, {total - written} unchanged")
     return 0
 
 

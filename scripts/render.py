@@ -58,6 +58,7 @@ class Method:
     required_query: frozenset[str] = frozenset()  # query parameters the API requires: no default
     described: dict[str, str] = field(default_factory=dict)  # parameter -> the document's description
     body_type: str | None = None  # the authpi_admin.types name of the body, where there is one
+    body_described: str | None = None  # the document's description of a body with no type of its own
 
     pages_of: str | None = None  # for an X_all iterator, the paged method X it walks
 
@@ -99,7 +100,11 @@ def method_of(op: Any, schemas: dict[str, Any]) -> Method:
     described |= {HEADER_KEYWORDS[p.name]: p.description for p in op.in_("header") if p.description}
     ref = str((op.body_schema or {}).get("$ref", "")).rsplit("/", 1)[-1]
     schema = schemas.get(ref, {}) if ref else {}
+    # 0.3.0's body models have a TypedDict of the same name in today's SDK (authpi_admin.types)
+    typed_names = {s["x-sdk-typeddict"] for s in schemas.values() if "x-sdk-typeddict" in s}
     body_type = schema.get("x-sdk-typeddict", ref) if ref and schema.get("x-sdk-model") is False else None
+    if body_type is None and ref in typed_names:
+        body_type = ref
     return Method(
         name=op.method,
         verb=op.verb,
@@ -112,6 +117,7 @@ def method_of(op: Any, schemas: dict[str, Any]) -> Method:
         required_query=frozenset(p.name for p in query if p.required),
         described=described,
         body_type=body_type,
+        body_described=(op.spec.get("requestBody") or {}).get("description"),
         kind=op.returns.kind,
         model=op.returns.model,
         summary=op.summary,

@@ -35,8 +35,13 @@ def docstring(method: Any) -> list[str]:
         for name in method.ids
     ]
     if method.body is not None:
-        shape = f"see ``authpi_admin.types.{method.body_type}``" if method.body_type else "a JSON object"
-        args.append(f"body: The request body ({shape}); a dict, any mapping or a pydantic model.")
+        if method.body_type:
+            args.append(
+                f"body: The request body (see ``authpi_admin.types.{method.body_type}``); a dict, any mapping or "
+                "a pydantic model."
+            )
+        else:
+            args.append(f"body: {method.body_described or 'The request body, a JSON object.'} A dict or any mapping.")
     for name, _ in method.all_query:
         args.append(f"{name}: {method.described.get(name) or 'Filter the list by ' + name + '.'}")
     args += [f"{name}: {method.described.get(name) or KEYWORD_TEXT[name]}" for name in method.keywords]

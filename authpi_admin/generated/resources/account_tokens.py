@@ -80,7 +80,8 @@ class AccountTokensResource(TokensResource):
 
         Args:
             token_id: The id of the token (checked before sending).
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: What the API records with the revocation (optional; the reference documents no fields). A dict or any
+                mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

@@ -79,7 +79,8 @@ class CreditsResource(Resource):
         """Create Topup (Credits).
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The top-up, as ``{"amount_μusd": ..., "payment_reference": ...}``: how much to add, in millionths of a
+                US dollar, and your reference for the payment. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

@@ -30,7 +30,7 @@ class IssuerTokensResource(Resource):
         """Introspect (Issuer Tokens).
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The token to look up, as ``{"token": ...}``. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

@@ -136,7 +136,8 @@ class NotesResource(Resource):
         """Create Note.
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.CreateNoteInput``); a dict, any mapping or a pydantic
+                model.
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -186,7 +187,8 @@ class NotesResource(Resource):
 
         Args:
             note_id: The id of the note (checked before sending).
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.UpdateNoteInput``); a dict, any mapping or a pydantic
+                model.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

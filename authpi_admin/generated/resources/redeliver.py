@@ -29,7 +29,8 @@ class RedeliverResource(Resource):
         """Create (Redeliver).
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: Which deliveries to attempt again: ``{"delivery_ids": [...]}`` or ``{"event_ids": [...]}`` (the
+                emulator, given neither, takes every failed one). A dict or any mapping.
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.

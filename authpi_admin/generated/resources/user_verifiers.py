@@ -56,7 +56,7 @@ class UserVerifiersResource(VerifiersResource):
 
         Args:
             verifier_id: The id of the verifier (checked before sending).
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The verifier's fields to change. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -158,7 +158,7 @@ class UserVerifiersResource(VerifiersResource):
 
         Args:
             verifier_id: The id of the verifier (checked before sending).
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The code to check, as ``{"code": ...}``. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

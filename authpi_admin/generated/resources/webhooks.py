@@ -91,7 +91,8 @@ class WebhooksResource(Resource):
         """Create Webhook.
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.CreateWebhookInput``); a dict, any mapping or a pydantic
+                model.
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -141,7 +142,7 @@ class WebhooksResource(Resource):
 
         Args:
             resource_id: The id of the resource (checked before sending).
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.UpdateWebhook``); a dict, any mapping or a pydantic model.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

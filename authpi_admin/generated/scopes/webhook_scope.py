@@ -70,7 +70,7 @@ class WebhookScope(Scope):
         """Update Webhook.
 
         Args:
-            body: The request body (a JSON object); a dict, any mapping or a pydantic model.
+            body: The request body (see ``authpi_admin.types.UpdateWebhook``); a dict, any mapping or a pydantic model.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).

@@ -1,0 +1,106 @@
+"""The documentation site: it builds strictly, its search index finds every public name of the SDK, every
+page is in the navigation, and the performance page shows the last benchmark run."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml  # comes with mkdocs
+
+import authpi_admin
+from authpi_admin import errors, testing
+from authpi_admin.generated import inputs, models, resources, scopes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built as CI builds it: ``mkdocs build --strict`` (a warning fails it)."""
+    target = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return target
+
+
+@pytest.fixture(scope="module")
+def anchors(site: Path) -> set[str]:
+    """Every anchor the search index can take a reader to (``authpi_admin.errors.NotFoundError``, ...)."""
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    return {entry["location"].partition("#")[2] for entry in index["docs"]}
+
+
+def _public_methods(cls: type) -> list[str]:
+    return [
+        name
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, property))
+    ]
+
+
+def test_every_method_of_every_resource_and_scope_is_found(anchors: set[str]) -> None:
+    missing = []
+    for package in (resources, scopes):
+        for class_name in package.__all__:
+            cls = getattr(package, class_name)
+            path = f"{cls.__module__}.{class_name}"
+            missing += [f"{path}" for _ in [0] if path not in anchors]
+            missing += [f"{path}.{m}" for m in _public_methods(cls) if f"{path}.{m}" not in anchors]
+    assert missing == []
+    assert len(anchors) > 600
+
+
+def test_the_client_errors_types_and_emulator_are_found(anchors: set[str]) -> None:
+    wanted = [f"authpi_admin.AuthPIAdmin.{m}" for m in _public_methods(authpi_admin.AuthPIAdmin)]
+    wanted += [f"authpi_admin.errors.{name}" for name in errors.__all__ if isinstance(getattr(errors, name), type)]
+    wanted += [f"authpi_admin.generated.inputs.{name}" for name in inputs.__all__]
+    wanted += [f"authpi_admin.generated.models.{name}" for name in models.__all__ if _is_model(name)]
+    wanted += [f"authpi_admin.testing.{name}" for name in testing.__all__ if isinstance(getattr(testing, name), type)]
+    wanted += [f"authpi_admin.testing.Emulator.{m}" for m in _public_methods(testing.Emulator)]
+    wanted += [f"authpi_admin.testing.EmulatorControl.{m}" for m in _public_methods(testing.EmulatorControl)]
+    wanted += ["authpi_admin.pagination.Page", "authpi_admin.retries.RetryConfig", "authpi_admin.retries.RetryPolicy"]
+    assert [name for name in wanted if name not in anchors] == []
+
+
+def _is_model(name: str) -> bool:
+    value = getattr(models, name)
+    return isinstance(value, type) and value.__name__ == name  # not an alias kept for 0.3.0 code
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+    listed = set(re.findall(r"[\w/-]+\.md", json.dumps(config["nav"])))
+    pages = {str(path.relative_to(ROOT / "docs")) for path in (ROOT / "docs").rglob("*.md")}
+    assert pages == listed
+
+
+def test_the_performance_page_shows_the_last_benchmark_run(site: Path) -> None:
+    page = html.unescape((site / "guides" / "performance.html").read_text())
+    lines = (ROOT / "benchmarks" / "results.md").read_text().splitlines()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines if line.startswith("| ")][1:]
+    assert len(rows) >= 15
+    for measure, value, target, *_ in rows:
+        assert f"<td>{measure}</td>\n<td>{value}</td>\n<td>{target}</td>" in page
+    assert page.count("<rect") == len(rows)  # one bar a row, each row having a numeric target
+
+
+def test_the_reference_pages_are_generated_and_current() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/generate.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
