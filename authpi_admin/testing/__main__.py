@@ -10,6 +10,7 @@ import sys
 from types import FrameType
 
 from . import MissingExtraError, require_extra
+from .control import DEFAULT_CONTROL_KEY
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--account-id", default="acc_test", help="the account the key belongs to (default: acc_test)")
     serve.add_argument("--strict", action="store_true", help="refuse what today's API refuses (see Emulator)")
     serve.add_argument(
-        "--control-key", default="ctl_test", help="the bearer key of the control API, /_emulator (default: ctl_test)"
+        "--control-key",
+        default=DEFAULT_CONTROL_KEY,
+        help=f"the bearer key of the control API, /_emulator (default: {DEFAULT_CONTROL_KEY})",
     )
     serve.add_argument("--seed", metavar="FILE", help='objects to start with: {"objects": [{"collection", "data"}]}')
     serve.add_argument(
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     if not server.is_loopback:
         print("  (from other machines, http:// needs AuthPIAdmin(..., allow_insecure_http=True))", flush=True)
     print(f"  control:  {server.base_url}/_emulator (Authorization: Bearer {args.control_key})", flush=True)
+    if not server.is_loopback and args.control_key == DEFAULT_CONTROL_KEY:
+        print("  (others can reach it: pass --control-key with a secret of your own)", flush=True)
     if restored:
         print(f"  state:    restored from {args.state}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
