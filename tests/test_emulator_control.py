@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from authpi_admin import AuthenticationError, ServiceUnavailableError
+from authpi_admin import AuthenticationError, ConflictError, ServiceUnavailableError
 from authpi_admin.testing import Emulator, EmulatorControl, EmulatorControlError, EmulatorServer
 from authpi_admin.testing.snapshot import EmulatorFileError, load_state, save_state
 
@@ -349,3 +349,19 @@ def test_the_served_control_api_over_a_restart_keeps_seeded_sessions(tmp_path: P
             assert http.get(f"{ACCOUNT}/issuers/iss_1").json()["data"]["name"] == "I"
     finally:
         _stop(process)
+
+
+async def test_invitation_expiry_follows_the_clock() -> None:
+    emulator = Emulator(strict=True)
+    emulator.clock.freeze(NOW)
+    async with emulator.client() as admin:
+        issuer = await admin.issuers.create({"name": "Shop"})
+        org = await admin.issuer(issuer["id"]).organizations.create({"name": "Acme"})
+        invitations = admin.issuer(issuer["id"]).organization(org["id"]).invitations
+        invitation = await invitations.create({"email": "new@example.com"})
+        assert invitation["expires_at"] == NOW + 7 * 24 * 3600
+        await invitations.resend(invitation["id"])  # still valid
+        emulator.clock.advance(7 * 24 * 3600)
+        with pytest.raises(ConflictError, match="The invitation has expired"):
+            await invitations.resend(invitation["id"])
+    emulator.close()

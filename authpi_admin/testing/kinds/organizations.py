@@ -94,6 +94,9 @@ KINDS = (
 def _resend_invitation(ctx: ActionContext) -> Outcome:
     if ctx.record.data.get("status") != "pending":
         raise Problem(409, "invalid_state", "Only a pending invitation can be resent")
+    expires_at = ctx.record.data.get("expires_at")
+    if isinstance(expires_at, int | float) and expires_at <= ctx.now:  # on the emulator's clock
+        raise Problem(409, "invalid_state", "The invitation has expired: create a new one")
     ctx.record.data["sent_count"] = int(ctx.record.data.get("sent_count", 1)) + 1
     ctx.record.data["last_sent_at"] = ctx.now
     return ctx.record, "organization.invitation.created"
