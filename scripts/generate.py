@@ -102,20 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     raw = json.loads(DOCUMENT.read_text())
     try:
         targets = [
-            (PACKAGE, ruff_format(render_all(raw)), ("*.py", "*.json")),
-            (REFERENCE, render_pages(raw), ("*.md",)),
+            ("authpi_admin/generated", PACKAGE, ruff_format(render_all(raw)), ("*.py", "*.json")),
+            ("docs/api", REFERENCE, render_pages(raw), ("*.md",)),
         ]
     except DocumentError as error:
         print(f"{DOCUMENT.relative_to(ROOT)}: {error}", file=sys.stderr)
         return 2
     outdated = 0
     written = removed = total = 0
-    for target, files, patterns in targets:
+    for label, target, files, patterns in targets:
         changed, stale = _differences(target, files, patterns)
         total += len(files)
         if args.check:
             for relative in changed + stale:
-                print(f"out of date: {(target / relative).relative_to(ROOT)}", file=sys.stderr)
+                print(f"out of date: {label}/{relative}", file=sys.stderr)
             outdated += len(changed) + len(stale)
             continue
         for relative in stale:

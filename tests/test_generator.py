@@ -56,6 +56,19 @@ def test_check_reports_an_edited_and_a_stray_file(
     assert generate.main(["--check"]) == 0
 
 
+def test_check_reports_an_edited_reference_page(
+    generate: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy_dir = tmp_path / "api"
+    shutil.copytree(generate.REFERENCE, copy_dir)
+    monkeypatch.setattr(generate, "REFERENCE", copy_dir)
+    (copy_dir / "users.md").write_text("# edited by hand\n")
+    assert generate.main(["--check"]) == 1
+    assert "out of date: docs/api/users.md" in capsys.readouterr().err
+    assert generate.main([]) == 0
+    assert "::: authpi_admin.generated.resources.users.UsersResource" in (copy_dir / "users.md").read_text()
+
+
 def test_a_method_missing_under_one_mount_is_refused(generate: ModuleType, document: dict[str, Any]) -> None:
     del document["paths"]["/v1/accounts/{account_id}/issuers/{issuer_id}/api-keys/{key_id}/block"]
     with pytest.raises(generate.DocumentError, match=r"ApiKeysResource.block is missing under"):
