@@ -305,3 +305,24 @@ def test_an_emulator_without_webhooks_starts_no_delivery_thread() -> None:
     emulator.clock.advance(60)
     assert emulator.deliverer.settle(0.1)  # nothing to wait for
     assert not emulator.deliverer.running
+
+
+async def test_a_seeded_delivery_the_emulator_could_not_send_stops_no_other(
+    world: tuple[Emulator, AuthPIAdmin], receiver: Receiver
+) -> None:
+    emulator, admin = world
+    webhook_id = await subscribe(admin, receiver.url)
+    user = await make_user(admin)
+    assert await emulator.settle_deliveries()
+    event_id = emulator.events[-1]["id"]
+    deliveries = f"/v1/accounts/acc_test/webhooks/{webhook_id}/deliveries"
+    emulator.seed(deliveries, {"id": "dlv_junk", "status": "pending", "event_id": event_id, "next_attempt_at": "soon"})
+    emulator.seed(deliveries, {"id": "dlv_odd", "status": "pending", "event_id": event_id, "attempt_count": True})
+    await make_user(admin, user["issuer_id"], name="grace")
+    assert await emulator.settle_deliveries()
+    assert [post["event"]["data"]["object"]["username"] for post in receiver.received] == [
+        "ada@example.com",
+        "grace@example.com",
+    ]
+    junk = emulator.get(f"{deliveries}/dlv_junk")
+    assert junk is not None and (junk["status"], junk["next_attempt_at"]) == ("pending", "soon")  # left as it is

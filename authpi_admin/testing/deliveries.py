@@ -202,18 +202,18 @@ class Deliverer:
                     data = delivery.data
                     if data.get("status") != "pending" or (account, delivery.key) in self._in_flight:
                         continue
-                    webhook = store.get("webhooks", account, data["webhook_id"])
-                    event = store.get("events", account, data["event_id"])
-                    if webhook is None or event is None:
-                        continue
+                    webhook = store.get("webhooks", account, str(data.get("webhook_id")))
+                    event = store.get("events", account, str(data.get("event_id")))
                     next_at = data.get("next_attempt_at")
+                    number = data.get("attempt_count") or 0
+                    if webhook is None or event is None or not _numbers(next_at, number):
+                        continue  # not a delivery the emulator could send (seeded that way): left as it is
                     if webhook.data.get("status") != "active" or (next_at is not None and next_at > now):
                         waiting = True
                         continue
                     self._in_flight.add((account, delivery.key))
-                    number = int(data.get("attempt_count") or 0) + 1
                     body = json_reply(event.public()).body
-                    due.append(_Attempt(account, delivery.key, str(webhook.data.get("url")), number, body))
+                    due.append(_Attempt(account, delivery.key, str(webhook.data.get("url")), int(number) + 1, body))
         return due, (_POLL_SECONDS if waiting else None)
 
     async def _make_all(self, due: list[_Attempt], clients: dict[str, httpx.AsyncClient]) -> None:
@@ -271,13 +271,19 @@ class Deliverer:
         return response.status_code, f"answered {response.status_code}", False
 
 
+def _numbers(*values: object) -> bool:
+    """Whether each value is a number or None (not a bool, which is an int to Python)."""
+    return all(value is None or (isinstance(value, int | float) and not isinstance(value, bool)) for value in values)
+
+
 def _record_attempt(
     delivery: Record, started: float, ended: float, status: int | None, error: str | None, *, final: bool
 ) -> None:
     """Today's delivery fields after one attempt; the next one due after a backoff, or none."""
     data = delivery.data
     count = int(data.get("attempt_count") or 0) + 1
-    budget = int(data.get("attempt_budget") or count)
+    budget = data.get("attempt_budget")
+    budget = int(budget) if _numbers(budget) and budget else count
     data.update(attempt_count=count, last_attempted_at=int(started), last_response_status=status, last_error=error)
     if data.get("first_attempted_at") is None:
         data["first_attempted_at"] = int(started)
