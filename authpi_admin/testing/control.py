@@ -36,7 +36,7 @@ import asyncio
 import dataclasses
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .faults import Fault
@@ -163,12 +163,10 @@ class ControlApi:
         return {"token": token, "expires_in": expires_in}
 
     async def requests(self, body: _Body) -> Any:
-        with self.emulator.state.lock:
-            return [dataclasses.asdict(request) for request in self.emulator.state.requests]
+        return self._logged(self.emulator.state.requests)
 
     async def writes(self, body: _Body) -> Any:
-        with self.emulator.state.lock:
-            return [dataclasses.asdict(write) for write in self.emulator.writes]
+        return self._logged(self.emulator.writes)
 
     async def events(self, body: _Body) -> Any:
         return self.emulator.events
@@ -182,14 +180,18 @@ class ControlApi:
         return {"settled": settled}
 
     async def divergences(self, body: _Body) -> Any:
+        return self._logged(self.emulator.divergences)
+
+    def _logged(self, entries: Iterable[Any]) -> list[dict[str, Any]]:
+        """A log of the emulator's (its dataclass entries) as JSON objects, read under its lock."""
         with self.emulator.state.lock:
-            return [dataclasses.asdict(divergence) for divergence in self.emulator.divergences]
+            return [dataclasses.asdict(entry) for entry in entries]
 
     async def faults(self, body: _Body) -> Any:
-        return [_fault_fields(rule) for rule in self.emulator.faults.rules]
+        return [dataclasses.asdict(rule) for rule in self.emulator.faults.rules]
 
     async def add_fault(self, body: _Body) -> Any:
-        return _fault_fields(self.emulator.faults.add(Fault(**body)))
+        return dataclasses.asdict(self.emulator.faults.add(Fault(**body)))
 
     async def clear_faults(self, body: _Body) -> Any:
         self.emulator.faults.clear()
@@ -216,7 +218,3 @@ class ControlApi:
         if seconds is not None:
             clock.advance(seconds)
         return {"now": clock(), "frozen": clock.frozen}
-
-
-def _fault_fields(rule: Fault) -> dict[str, Any]:
-    return dataclasses.asdict(rule)

@@ -74,13 +74,12 @@ class _Attempt:
     body: bytes
 
 
-def _origin(url: str) -> str:
-    parsed = httpx.URL(url)
-    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}".lower()
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii')}".lower()
 
 
-def _is_loopback(url: str) -> bool:
-    host = httpx.URL(url).host
+def _is_loopback(url: httpx.URL) -> bool:
+    host = url.host
     if host == "localhost":
         return True
     try:
@@ -128,7 +127,7 @@ class Deliverer:
     def add_receiver(self, url: str, transport: httpx.AsyncBaseTransport) -> None:
         """Deliver through ``transport`` (to a receiver in process) whatever goes to ``url``'s scheme, host
         and port."""
-        self._receivers[_origin(url)] = transport
+        self._receivers[_origin(httpx.URL(url))] = transport
 
     def wake(self) -> None:
         """A delivery may have fallen due: look now (the thread starts with the first)."""
@@ -234,10 +233,11 @@ class Deliverer:
         """One POST: the status answered, what went wrong (None for a 2xx), and whether no later attempt
         could do better (a destination the emulator may not reach)."""
         try:
-            origin = _origin(attempt.url)
+            url = httpx.URL(attempt.url)
+            origin = _origin(url)
         except (httpx.InvalidURL, UnicodeError):
             return None, f"the webhook's URL cannot be requested: {attempt.url!r}", True
-        if origin not in self._receivers and not self.deliver_anywhere and not _is_loopback(attempt.url):
+        if origin not in self._receivers and not self.deliver_anywhere and not _is_loopback(url):
             message = (
                 "not sent: the emulator delivers only to loopback addresses and receivers registered with it "
                 "(Emulator(deliver_anywhere=True) allows any host)"

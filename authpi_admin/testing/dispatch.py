@@ -43,6 +43,9 @@ MISSING_QUERY_KEYS = "a query without today's required keys"
 
 MUTATIONS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 
+# The start of every path below the control API's prefix (made once: it is checked on every request).
+_UNDER_CONTROL = CONTROL_PREFIX + "/"
+
 # The largest request body the emulator reads (the API documents 1 MiB); larger ones answer 413.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -119,9 +122,7 @@ class Dispatcher:
 
     async def dispatch(self, incoming: Incoming) -> Reply:
         """The reply to one request: the API's, or the control API's under its prefix."""
-        if self.control is not None and (
-            incoming.path == CONTROL_PREFIX or incoming.path.startswith(CONTROL_PREFIX + "/")
-        ):
+        if self.control is not None and (incoming.path == CONTROL_PREFIX or incoming.path.startswith(_UNDER_CONTROL)):
             return await self.control(incoming)
         reply = await self._api_reply(incoming)
         # a bounded deque's append needs no lock (it is atomic in CPython)

@@ -59,11 +59,15 @@ class Store:
     def add(self, kind: str, account: str, key: str, data: dict[str, Any], parents: dict[str, str]) -> Record:
         record = Record(kind, key, data, dict(parents), self.next_seq())
         record.touch()
-        self.table(kind, account)[key] = record
-        self._index(record, account)
-        self._order.setdefault((kind, account), []).append(record)
-        self._order_seqs.setdefault((kind, account), []).append(record.seq)
+        self._place(record, account)
         return record
+
+    def _place(self, record: Record, account: str) -> None:
+        """Hold ``record``: in its table, its unique index and its collection's creation order."""
+        self.table(record.kind, account)[record.key] = record
+        self._index(record, account)
+        self._order.setdefault((record.kind, account), []).append(record)
+        self._order_seqs.setdefault((record.kind, account), []).append(record.seq)
 
     def remove(self, kind: str, account: str, key: str) -> None:
         if self.table(kind, account).pop(key, None) is not None:
@@ -160,10 +164,7 @@ class Store:
             account = str(item["account"])
             if record.kind not in KINDS:
                 raise ValueError(f"unknown kind {record.kind!r}")
-            self.table(record.kind, account)[record.key] = record
-            self._index(record, account)
-            self._order.setdefault((record.kind, account), []).append(record)
-            self._order_seqs.setdefault((record.kind, account), []).append(record.seq)
+            self._place(record, account)  # in dump order, which is creation order
         self._seq = int(dumped["seq"])
         version, internal, gauss = dumped["random"]
         self._random.setstate((int(version), tuple(int(number) for number in internal), gauss))
