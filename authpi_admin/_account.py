@@ -36,7 +36,15 @@ def accounts_of(identity: Any) -> list[str]:
         raise MalformedResponseError(
             status_code=200, error_description="GET /v1/me answered without an 'accounts' list", raw_body=None
         )
-    return [str(account.get("account_id")) for account in accounts]
+    ids = [account.get("account_id") for account in accounts]
+    if not all(isinstance(account_id, str) and account_id for account_id in ids):
+        # never str() it: a missing id would become "None" and requests would go to /v1/accounts/None/...
+        raise MalformedResponseError(
+            status_code=200,
+            error_description="GET /v1/me answered an account without a string 'account_id'",
+            raw_body=None,
+        )
+    return [str(account_id) for account_id in ids]
 
 
 class AccountResolver:

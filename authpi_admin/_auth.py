@@ -86,6 +86,15 @@ class BearerToken:
             task = asyncio.ensure_future(self._fetch())
             task.add_done_callback(self._finished)
             self._refreshing = task
+        elif task is asyncio.current_task():
+            # on_token_expired called this client, which met a 401 with the token being replaced: waiting
+            # for the refresh would be the refresh waiting for itself
+            raise AuthenticationError(
+                error="token_refresh_failed",
+                error_description="on_token_expired made a call with the expired token and got 401: the callback "
+                "must get its new token without a call that needs the old one",
+                status_code=401,
+            )
         self._waiters += 1
         try:
             # Store the result here too: a task that is done but whose _finished callback has not run yet

@@ -17,7 +17,7 @@ from ._deadlines import withdraw_cancel
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["UNWIND_GRACE_SECONDS", "OpenCalls"]
+__all__ = ["UNWIND_GRACE_SECONDS", "OpenCalls", "SharedPool"]
 
 # How long close() waits for the calls it aborted to unwind before it closes the connections anyway. They
 # unwind in microseconds; the bound is for a user callback (on_token_expired) that ignores cancellation.
@@ -38,7 +38,8 @@ class OpenCalls:
         self._nested: dict[asyncio.Task[object], int] = {}  # how many calls deep a task is, past the first
         self._aborted: dict[asyncio.Task[object], int] = {}  # cancelled by close(), not claimed yet
         self._unwinding: set[asyncio.Task[object]] = set()  # cancelled by close(), still inside a call
-        self._drained: asyncio.Event | None = None  # set when the last of those has left
+        # set when the last of those has left; every close() waiting meanwhile waits on this one event
+        self._drained: asyncio.Event | None = None
 
     def enter(self) -> asyncio.Task[object] | None:
         """Record that the current task is inside a call until :meth:`leave`."""
@@ -70,6 +71,7 @@ class OpenCalls:
             self._unwinding.discard(task)
             if self._drained is not None and not self._unwinding:
                 self._drained.set()
+                self._drained = None  # its waiters hold it; a later close() with new calls makes its own
 
     def claims(self, task: asyncio.Task[object] | None) -> bool:
         """For a call that caught ``CancelledError``: True when ``close()`` alone cancelled it (the call then
@@ -91,11 +93,40 @@ class OpenCalls:
                 task.cancel()
         if not self._unwinding:
             return
-        self._drained = asyncio.Event()
+        if self._drained is None:
+            self._drained = asyncio.Event()
+        drained = self._drained  # shared with a concurrent close(): both return when the last call left
         try:
             async with asyncio.timeout(grace):
-                await self._drained.wait()
+                await drained.wait()
         except TimeoutError:
             pass  # close the connections anyway: the stragglers then fail on a closed client
-        finally:
-            self._drained = None
+
+
+class SharedPool:
+    """What a client and its ``with_options()`` siblings share about their one connection pool: whether it
+    is closed (one flag, read before every attempt of every member), and each member's open calls.
+
+    Only the client that made the pool closes it; a sibling's own ``close()`` ends its own calls.
+    """
+
+    __slots__ = ("closed", "members")
+
+    def __init__(self) -> None:
+        import weakref  # here: importing the SDK stays lean; a client is made once
+
+        self.closed = False
+        self.members: weakref.WeakSet[OpenCalls] = weakref.WeakSet()
+
+    def join(self) -> OpenCalls:
+        """The open calls of a new member (the client that made the pool, or a sibling)."""
+        calls = OpenCalls()
+        self.members.add(calls)
+        return calls
+
+    async def close(self) -> None:
+        """Refuse every member's new attempts from now on, then end the calls of all of them at once."""
+        import asyncio
+
+        self.closed = True
+        await asyncio.gather(*(calls.abort() for calls in list(self.members)))

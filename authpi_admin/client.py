@@ -126,7 +126,9 @@ class AuthPIAdmin(AccountRoot):
         return self._client
 
     async def close(self) -> None:
-        """Close the client; the httpx client is closed too unless it was injected."""
+        """Close the client and every ``with_options()`` sibling of it (a sibling's own ``close()`` ends only
+        its calls); the httpx client is closed too unless it was injected. Calls in flight end with
+        :class:`ClosedClientError`."""
         await self._client.close()
 
     async def __aenter__(self) -> AuthPIAdmin:

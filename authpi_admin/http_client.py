@@ -10,7 +10,6 @@ import copy
 import json
 import logging
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from ._auth import BearerToken, TokenRefresher
 from ._deadlines import Deadlines
 from ._headers import allowed_headers, starting_headers
 from ._in_flight import InFlightLimit, InFlightSlot
-from ._open_calls import OpenCalls
+from ._open_calls import SharedPool
 from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
 from ._sending import direct_route, exchange, is_made_for_the_sdk
 from ._validation import (
@@ -126,11 +125,14 @@ class HttpClient:
         # cross it in clear text. https:// honours HTTPS_PROXY as httpx does, through a CONNECT tunnel.
         plain_http = self._base_url.startswith("http://")
         self._http = http_client or httpx.AsyncClient(timeout=configured, trust_env=not plain_http)
+        # Closed by this client's own close(): a sibling's ends only the sibling.
         self._closed = False
-        # The calls in flight, for close(); siblings made by with_options() have their own, and the client
-        # that owns the shared pool ends them all when it closes it.
-        self._calls = OpenCalls()
-        self._calls_on_the_pool: weakref.WeakSet[OpenCalls] = weakref.WeakSet([self._calls])
+        # One state for the pool, shared by every with_options() sibling: closing the client made here
+        # (the root) closes them all, checked before every attempt of each (see _send). Each member's calls
+        # in flight are its own, for close() to end.
+        self._pool = SharedPool()
+        self._root = True
+        self._calls = self._pool.join()
         self._token = BearerToken(token, on_token_expired, scheme=scheme)
         self._account = AccountResolver(self.whoami)
         self._route = direct_route(self._http, owned=self._owns_http_client)
@@ -153,8 +155,9 @@ class HttpClient:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`close` was called (or the injected httpx client was closed)."""
-        return self._closed or self._http.is_closed
+        """True once :meth:`close` was called on this client or on the client whose connections it shares
+        (or the injected httpx client was closed)."""
+        return self._closed or self._pool.closed or self._http.is_closed
 
     def with_options(
         self,
@@ -168,10 +171,11 @@ class HttpClient:
         ``timeout`` and ``retries`` replace this client's (None keeps them); ``headers`` are added to its
         default headers. Closing the sibling leaves the shared connections open.
         """
-        sibling = copy.copy(self)
+        sibling = copy.copy(self)  # shares the pool's state, the token, the account and the in-flight bound
         sibling._owns_http_client = False
-        sibling._calls = OpenCalls()
-        self._calls_on_the_pool.add(sibling._calls)
+        sibling._root = False
+        sibling._closed = False
+        sibling._calls = self._pool.join()
         if timeout is not None:
             sibling._timeout_config = timeout_config(timeout)
         if retries is not None:
@@ -189,14 +193,17 @@ class HttpClient:
 
         Every call in flight (waiting for room, for the account, for a retry or for its answer) ends with
         :class:`ClosedClientError`, unless its caller cancelled it first; ``close()`` returns once they have
-        unwound, so none of them succeeds afterwards and no attempt starts after ``close()`` began. An
-        injected httpx client stays open; so do the connections a ``with_options()`` sibling shares.
+        unwound, so none of them succeeds afterwards and no attempt starts after ``close()`` began.
+        Closing the client you made closes every ``with_options()`` sibling of it too (a call a sibling
+        starts meanwhile is refused); closing a sibling ends only the sibling's calls and leaves the shared
+        connections open. An injected httpx client stays open. Concurrent ``close()`` calls all return
+        once the calls have unwound.
         """
         self._closed = True
-        if self._owns_http_client:  # the pool closes: every sibling's calls on it end too
-            for calls in list(self._calls_on_the_pool):
-                await calls.abort()
-            await self._http.aclose()
+        if self._root:  # every sibling's calls end too
+            await self._pool.close()
+            if self._owns_http_client:
+                await self._http.aclose()
         else:
             await self._calls.abort()
 
@@ -248,8 +255,6 @@ class HttpClient:
                 slot.give_back()
                 path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
                 await slot.take()
-            if self.is_closed:  # closed elsewhere (an injected client) while this call waited
-                raise ClosedClientError()
             return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
         except asyncio.CancelledError:
             if waiter is not None:
@@ -262,10 +267,13 @@ class HttpClient:
             calls.leave(task)
 
     async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
-        """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting."""
+        """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting
+        (to retry, or for a token refresh, whose callback may use this client)."""
         retries_done = 0
         refreshed = False
         while True:
+            if self.is_closed:  # the one check before every attempt: no attempt starts on a closed client
+                raise ClosedClientError()
             generation = self._token.generation
             outcome = await self._attempt(prepared, retries_done + 1)
             if isinstance(outcome, Answer):
@@ -274,7 +282,9 @@ class HttpClient:
                     return success_for(response, outcome.body)
                 if response.status_code == 401 and self._token.can_refresh and not refreshed:
                     refreshed = True
+                    slot.give_back()
                     await self._token.refresh(generation, prepared.deadline)
+                    await slot.take()
                     continue
             policy = self._retry
             answered = outcome.response if isinstance(outcome, Answer) else outcome
@@ -288,8 +298,6 @@ class HttpClient:
             slot.give_back()
             await policy.sleep(wait)
             await slot.take()
-            if self.is_closed:  # no attempt starts on a closed client
-                raise ClosedClientError()
             retries_done += 1
 
     def _readable(self, path: str) -> str:

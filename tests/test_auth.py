@@ -214,3 +214,35 @@ async def test_a_refresh_that_finished_just_now_is_used_before_its_callback_runs
     await token.refresh(token.generation)
     assert token.value == "new"
     assert token.authorization == "Bearer new"
+
+
+async def test_a_refresh_callback_may_use_the_same_client_even_with_one_slot(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=f"{BASE}/v1/x", status_code=401, match_headers={"authorization": "Bearer old"})
+    httpx_mock.add_response(url=f"{BASE}/v1/session", json={"data": {"token": "new"}})
+    httpx_mock.add_response(url=f"{BASE}/v1/x", json={"ok": True}, match_headers={"authorization": "Bearer new"})
+
+    async def refresh() -> dict[str, str]:
+        # the call that met the 401 gave its slot back while it waits: this one can run
+        answer = await client.request("POST", "/v1/session")
+        return {"access_token": answer.data["data"]["token"]}
+
+    client = make(access_token="old", on_token_expired=refresh, max_concurrency=1)
+    assert (await asyncio.wait_for(client.request("GET", "/v1/x"), timeout=30)).data == {"ok": True}
+    await client.close()
+
+
+async def test_a_refresh_callback_whose_own_call_meets_a_401_fails_at_once_saying_why(
+    httpx_mock: HTTPXMock,
+) -> None:
+    httpx_mock.add_response(status_code=401, is_reusable=True)
+
+    async def refresh() -> dict[str, str]:
+        await client.request("POST", "/v1/session")  # sent with the expired token: 401 again
+        return {"access_token": "never"}
+
+    client = make(access_token="old", on_token_expired=refresh)
+    with pytest.raises(AuthenticationError) as caught:
+        await asyncio.wait_for(client.request("GET", "/v1/x", timeout=3600), timeout=30)
+    assert caught.value.error == "token_refresh_failed"
+    assert "on_token_expired made a call with the expired token" in str(caught.value.__cause__)
+    await client.close()

@@ -261,3 +261,51 @@ async def test_cancelling_stays_balanced_under_task_group_and_timeout(path: str)
                 group.create_task(fails_soon())
         assert [type(error) for error in caught.value.exceptions] == [LookupError]
         assert call.cancelled() and call.cancelling() == 1  # the group's one cancel, nothing of the SDK's
+
+
+# ------------------------------------------------------------------- one closed state for the whole pool
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_sibling_call_started_while_the_owner_closes_is_refused_and_nothing_leaks(path: str) -> None:
+    async with slow_server() as server, client_on(path, server.base_url) as admin:
+        sibling = admin.with_options(timeout=10)
+        in_flight = asyncio.ensure_future(sibling.issuer("iss_1").users.get("usr_1"))
+        await asyncio.sleep(0.2)
+        accepted = server.accepted
+        closing = asyncio.ensure_future(admin.close())
+        await asyncio.sleep(0)  # close() has begun and waits for the calls to unwind
+        late = asyncio.ensure_future(sibling.issuer("iss_1").users.get("usr_1"))
+        later_sibling = admin.with_options(timeout=9)
+        await closing
+        outcomes = await asyncio.gather(in_flight, late, return_exceptions=True)
+        assert [type(outcome) for outcome in outcomes] == [ClosedClientError, ClosedClientError]
+        with pytest.raises(ClosedClientError):  # a sibling made after close() is closed too
+            await later_sibling.issuer("iss_1").users.get("usr_1")
+        assert sibling.http.is_closed and later_sibling.http.is_closed
+        await asyncio.sleep(SLOW + 0.2)
+        assert server.accepted == accepted  # nothing was sent for the late calls
+    no_unclosed_sockets()
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_concurrent_closes_all_return_once_the_calls_have_unwound(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from authpi_admin import _open_calls
+
+    real_abort = _open_calls.OpenCalls.abort
+
+    async def abort_with_no_grace_bound(self: _open_calls.OpenCalls, grace: float = 0) -> None:
+        await real_abort(self, 3600)  # a close() that waited out its grace would never return in this test
+
+    monkeypatch.setattr(_open_calls.OpenCalls, "abort", abort_with_no_grace_bound)
+    async with slow_server() as server, client_on(path, server.base_url) as admin:
+        sibling = admin.with_options(timeout=10)
+        calls = [asyncio.ensure_future(client.issuer("iss_1").users.get("usr_1")) for client in (admin, sibling)]
+        await asyncio.sleep(0.2)
+        # three closers at once, two of the owner's; each must return when the calls have unwound
+        await asyncio.wait_for(asyncio.gather(admin.close(), admin.close(), sibling.close()), timeout=60)
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        assert [type(outcome) for outcome in outcomes] == [ClosedClientError, ClosedClientError]
+    no_unclosed_sockets()

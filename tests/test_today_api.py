@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from authpi_admin import AuthPIAdmin, ConfigurationError, NotFoundError, ValidationError
+from authpi_admin import AuthPIAdmin, ConfigurationError, MalformedResponseError, NotFoundError, ValidationError
 from authpi_admin.generated.resources.api_keys import ApiKeysResource
 from authpi_admin.testing import Emulator, EmulatorServer
 
@@ -367,3 +367,15 @@ async def test_a_page_reads_invalid_count_from_the_list_body(
     assert page == Page(data=[], has_more=False, next_cursor=None, invalid_count=expected)
     assert page != Page(data=[], has_more=False, next_cursor=None, invalid_count=7)
     assert f"invalid_count={expected!r}" in repr(page)
+
+
+@pytest.mark.parametrize("account", [{}, {"account_id": None}, {"account_id": 7}, {"account_id": ""}])
+async def test_an_identity_without_a_string_account_id_is_malformed_and_nothing_is_sent_for_it(
+    httpx_mock: HTTPXMock, account: dict[str, Any]
+) -> None:
+    identity = {**IDENTITY, "accounts": [{"org_id": "o", "scopes": [], **account}]}
+    httpx_mock.add_response(url=f"{BASE}/v1/me", json={"data": identity}, is_reusable=True)
+    async with AuthPIAdmin(api_key=PAIR) as admin:
+        with pytest.raises(MalformedResponseError, match="without a string 'account_id'"):
+            await admin.issuers.list()
+    assert [r.url.path for r in httpx_mock.get_requests()] == ["/v1/me"]  # never /v1/accounts/None/...
