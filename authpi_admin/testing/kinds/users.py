@@ -31,24 +31,52 @@ TRUST_SECONDS = 30 * 24 * 3600
 # Profile fields 0.3.0 kept at the top level of a user, and today's API keeps in ``profile``.
 _PROFILE_FIELDS = ("display_name", "given_name", "family_name", "phone_number")
 
+_ABSENT = object()
 
-def _one_value_each(user: dict[str, Any], named: dict[str, Any]) -> None:
-    """Keep 0.3.0's fields and today's as one value, whichever ``named`` (a body) gave: ``email`` and
-    ``username`` for a user known by email, each top-level profile field and ``profile``'s."""
-    profile = dict(user.get("profile") or {})
-    if isinstance(named.get("profile"), dict):
-        profile.update(named["profile"])
+
+def _one_value(forms: dict[str, Any], held: Any) -> Any:
+    """The value of a field a body may name in two forms (``forms``: each form given, by its name): the one
+    given; of two that differ, the one that changed from what the object holds (``held``), since an object
+    read and sent back carries the other form unchanged. Two forms changed to different values is a 422
+    naming both. :data:`_ABSENT` when the body names neither."""
+    values = list(forms.values())
+    if not values:
+        return _ABSENT
+    if len(values) == 1 or values[0] == values[1]:
+        return values[0]
+    changed = [value for value in values if value != held]
+    if len(changed) == 1:
+        return changed[0]
+    first, second = forms
+    fields = [
+        {"field": name, "code": "conflict", "message": f"changes the same value as {other}, to another value"}
+        for name, other in ((first, second), (second, first))
+    ]
+    raise Problem(422, "validation_failed", "The request is not valid", fields=fields)
+
+
+def _one_value_each(user: dict[str, Any], held: dict[str, Any], named: dict[str, Any]) -> None:
+    """Keep 0.3.0's fields and today's as one value, whatever ``named`` (a body) gave, on ``user`` whose
+    fields were ``held`` before: ``email`` and ``username`` for a user known by email, each top-level profile
+    field and ``profile``'s. A ``profile`` in the body is merged into the one held, key by key."""
+    held_profile = held.get("profile") if isinstance(held.get("profile"), dict) else {}
+    named_profile = named.get("profile") if isinstance(named.get("profile"), dict) else {}
+    profile = {**held_profile, **named_profile}
     for name in _PROFILE_FIELDS:
+        forms = {f"profile.{name}": named_profile[name]} if name in named_profile else {}
         if name in named:
-            profile[name] = named[name]
-    for name in _PROFILE_FIELDS:
+            forms[name] = named[name]
+        value = _one_value(forms, held_profile.get(name, held.get(name)))
+        if value is not _ABSENT:
+            profile[name] = value
         if name in profile:
             user[name] = profile[name]
     user["profile"] = profile
     if user.get("username_type") == "email":
-        if "username" in named and "email" not in named:
-            user["email"] = named["username"]
-        elif "email" in named:
+        value = _one_value({name: named[name] for name in ("username", "email") if name in named}, held.get("username"))
+        if value is not _ABSENT:
+            user["username"] = user["email"] = value
+        elif "email" in user:
             user["username"] = user["email"]
     user["username_hash"] = hashlib.sha256(str(user["username"]).lower().encode()).hexdigest()
 
@@ -62,12 +90,12 @@ def user_fields(store: Store, data: dict[str, Any], now: float, principal: str) 
     data.setdefault("username_type", "username")
     data.setdefault("username", data["id"])
     data.update(user_id=data["id"], store_id="store_default", region=None)
-    _one_value_each(data, data)
+    _one_value_each(data, {}, data)
 
 
 def _revise_user(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     user = {**current, **body}
-    _one_value_each(user, body)
+    _one_value_each(user, current, body)
     return user
 
 
