@@ -326,3 +326,104 @@ async def test_a_seeded_delivery_the_emulator_could_not_send_stops_no_other(
     ]
     junk = emulator.get(f"{deliveries}/dlv_junk")
     assert junk is not None and (junk["status"], junk["next_attempt_at"]) == ("pending", "soon")  # left as it is
+
+
+# ------------------------------------------------------------------------------ deliveries tell the truth
+
+
+async def test_an_attempt_in_flight_during_reset_lands_on_no_other_delivery(
+    world: tuple[Emulator, AuthPIAdmin],
+) -> None:
+    emulator, admin = world
+    first_attempt_held, release = threading.Event(), threading.Event()
+    received: list[str] = []
+
+    def hold_the_first(request: httpx.Request) -> int:
+        received.append(request.headers[DELIVERY_HEADER])
+        if len(received) == 1:
+            first_attempt_held.set()
+            release.wait(30)
+            return 200  # the old delivery's attempt succeeds, after the reset
+        return 503
+
+    emulator.add_receiver("https://orders.example.test", callback=hold_the_first)
+    await subscribe(admin, "https://orders.example.test/hooks")
+    await make_user(admin)
+    assert first_attempt_held.wait(30)
+    emulator.reset()  # ids start again: the same calls make a delivery with the same id
+    emulator.clock.freeze(NOW)
+    webhook_id = await subscribe(admin, "https://orders.example.test/hooks")
+    await make_user(admin)
+    release.set()
+    assert await emulator.settle_deliveries()
+    delivery = await the_delivery(admin, webhook_id)
+    assert received == [delivery["id"], delivery["id"]]  # the same id, two deliveries
+    # the new delivery shows its own attempt (503), not the old one's success
+    assert (delivery["status"], delivery["attempt_count"], delivery["last_response_status"]) == ("pending", 1, 503)
+
+
+def _seed_a_pending_delivery(emulator: Emulator, url: str, next_attempt_at: int) -> str:
+    account = f"/v1/accounts/{emulator.account_id}"
+    emulator.seed(f"{account}/webhooks", {"id": "wh_s", "name": "s", "url": url, "events": ["*"]})
+    emulator.seed(f"{account}/events", {"id": "evt_s", "spec": "1.0", "type": "user.created", "timestamp": NOW})
+    emulator.seed(
+        f"{account}/webhooks/wh_s/deliveries",
+        {"id": "dlv_s", "event_id": "evt_s", "event_type": "user.created", "next_attempt_at": next_attempt_at},
+    )
+    return f"{account}/webhooks/wh_s/deliveries/dlv_s"
+
+
+async def test_a_seeded_pending_delivery_goes_out_when_the_clock_brings_it_due(receiver: Receiver) -> None:
+    emulator = Emulator(strict=True)
+    emulator.clock.freeze(NOW)
+    try:
+        path = _seed_a_pending_delivery(emulator, receiver.url, next_attempt_at=NOW + 60)
+        assert await emulator.settle_deliveries()  # not due yet
+        assert receiver.received == []
+        emulator.clock.advance(60)  # any move of the clock wakes the deliverer
+        assert await emulator.settle_deliveries()
+        assert [post["headers"][DELIVERY_HEADER] for post in receiver.received] == ["dlv_s"]
+        assert (emulator.get(path) or {})["status"] == "succeeded"
+    finally:
+        emulator.close()
+
+
+async def test_a_pending_delivery_restored_from_a_state_file_goes_out(receiver: Receiver, tmp_path: Any) -> None:
+    from authpi_admin.testing.snapshot import load_state, save_state
+
+    before = Emulator(strict=True)
+    before.clock.freeze(NOW)
+    path = _seed_a_pending_delivery(before, "http://127.0.0.1:9/unreachable", next_attempt_at=NOW)
+    before.deliverer.stop()  # stopped before it could send: the state holds a pending delivery
+    save_state(before, tmp_path / "state.json")
+    records = json.loads((tmp_path / "state.json").read_text())["store"]["records"]
+    (stored,) = [record for record in records if record["key"] == "dlv_s"]
+    assert stored["data"]["status"] == "pending"
+    after = Emulator(strict=True)
+    after.clock.freeze(NOW)
+    try:
+        load_state(after, tmp_path / "state.json")
+        record = after.store.get("webhooks", after.account_id, "wh_s")
+        assert record is not None
+        record.data["url"] = receiver.url  # the receiver of this run
+        assert await after.settle_deliveries()
+        assert [post["headers"][DELIVERY_HEADER] for post in receiver.received] == ["dlv_s"]
+        assert (after.get(path) or {})["status"] == "succeeded"
+    finally:
+        after.close()
+
+
+def test_the_deliverer_reads_only_the_deliveries_that_wait() -> None:
+    emulator = Emulator()
+    emulator.clock.freeze(NOW)
+    emulator.add_receiver("https://r.example.test", callback=lambda request: 204)
+    account = f"/v1/accounts/{emulator.account_id}"
+    emulator.seed(f"{account}/webhooks", {"id": "wh_r", "name": "r", "url": "https://r.example.test/", "events": []})
+    emulator.seed(f"{account}/events", {"id": "evt_r", "spec": "1.0", "type": "user.created", "timestamp": NOW})
+    for _ in range(200):  # ended deliveries: never read again
+        emulator.seed(f"{account}/webhooks/wh_r/deliveries", {"event_id": "evt_r", "status": "succeeded"})
+    emulator.seed(f"{account}/webhooks/wh_r/deliveries", {"event_id": "evt_r"})
+    assert emulator.deliverer.settle(30)
+    assert emulator.deliverer.tracked == 0  # after one look, nothing that ended is watched
+    assert [d["status"] for d in emulator.deliveries].count("succeeded") == 201
+    emulator.close()

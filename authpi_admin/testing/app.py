@@ -105,7 +105,8 @@ class Emulator:
         self.dispatcher = Dispatcher(self.state, self.handlers, self.document)
         self.dispatcher.control = ControlApi(self).answer
         self.deliverer = Deliverer(self.state, deliver_anywhere=deliver_anywhere)
-        self.state.deliveries_due = self.deliverer.wake
+        self.state.deliveries_due = self.deliverer.track
+        self.store.watch("deliveries", self.deliverer.track)
         self.retry_waits: list[float] = []  # the retry waits of the clients it made (see client())
         self.app = AsgiApp(self.dispatcher)
 
@@ -184,6 +185,7 @@ class Emulator:
         with self.state.lock:
             state = self.state
             state.store.clear()
+            self.deliverer.forget_all()
             state.faults.clear()
             for log in (state.credentials, state.idempotency, state.writes, state.divergences, state.requests):
                 log.clear()
@@ -287,7 +289,8 @@ class Emulator:
     ) -> None:
         """Take the deliveries to ``url``'s scheme, host and port in process, with no socket: by the ASGI
         app ``asgi_app``, or by ``callback`` (given each ``httpx.Request``; it answers a status code, an
-        ``httpx.Response``, None for 200, or an awaitable of one)."""
+        ``httpx.Response``, None for 200, or an awaitable of one). Either runs on the deliverer's own thread
+        and event loop, not the caller's: share nothing loop-bound with it."""
         transport: httpx.AsyncBaseTransport
         if asgi_app is not None and callback is None:
             transport = httpx.ASGITransport(app=asgi_app)

@@ -7,6 +7,9 @@ answer ends it ``succeeded``; anything else (another status, a network error, a 
 a backoff on the emulator's clock (:data:`BACKOFF_SECONDS`) until the delivery's ``attempt_budget`` is
 spent, then it is ``failed``. A paused webhook's deliveries wait until it is active again.
 
+Receivers in process (an ASGI app, a callable) run on the deliverer's thread and its own event loop, not
+on the caller's.
+
 Where a delivery may go: a receiver registered in process (an ASGI app or a callable: no socket), or a
 loopback address (``localhost``, ``127.0.0.0/8``, ``::1``). Any other host only when the emulator was made
 with ``deliver_anywhere=True``: an emulator that a test drives must not make requests to the world.
@@ -47,7 +50,8 @@ ATTEMPT_HEADER = "authpi-emulator-attempt"
 """Which attempt of its delivery a POST is, from 1 (the emulator's own header)."""
 
 BACKOFF_SECONDS = (30, 60, 120, 240, 480)
-"""How long after a failed attempt the next one falls due, on the emulator's clock (the last repeats)."""
+"""How long after a failed attempt the next one falls due, on the emulator's clock: the Nth retry waits the
+Nth entry, the last repeating. The default budget of 5 attempts reaches the first four (30 s to 4 min)."""
 
 # How long one attempt may take before it counts as failed (real seconds: the receiver is real).
 ATTEMPT_TIMEOUT = 10.0
@@ -65,10 +69,11 @@ AsgiReceiver = Callable[[Any, Any, Any], Awaitable[None]]
 
 @dataclass(frozen=True)
 class _Attempt:
-    """One attempt to make: what to send, and where."""
+    """One attempt to make: what to send, where, and the delivery it is for (the record itself: its outcome
+    lands only on that record, never on one that took its id after a reset)."""
 
     account: str
-    delivery_id: str
+    delivery: Record
     url: str
     number: int
     body: bytes
@@ -111,7 +116,11 @@ class Deliverer:
         self.state = state
         self.deliver_anywhere = deliver_anywhere
         self._receivers: dict[str, httpx.AsyncBaseTransport] = {}  # by origin: scheme://host:port
-        self._in_flight: set[tuple[str, str]] = set()  # (account, delivery id): read and written by the thread
+        # The deliveries that may want an attempt (pending ones, and any stored or queued again since the
+        # last look), by the record's identity: what each look reads, instead of every delivery stored.
+        # Guarded by the state's lock; a delivery that ended or is gone leaves it at the next look.
+        self._tracked: dict[int, tuple[str, Record]] = {}
+        self._in_flight: set[int] = set()  # the tracked records an attempt is being made for
         self._turn = threading.Condition()
         self._asked = 0  # how many times it was woken; a round that started after wake N answers for N
         self._settled = -1  # the last wake answered by a round that found nothing due
@@ -128,6 +137,22 @@ class Deliverer:
         """Deliver through ``transport`` (to a receiver in process) whatever goes to ``url``'s scheme, host
         and port."""
         self._receivers[_origin(httpx.URL(url))] = transport
+
+    @property
+    def tracked(self) -> int:
+        """How many deliveries it watches (those waiting for an attempt, until its next look)."""
+        return len(self._tracked)
+
+    def track(self, account: str, delivery: Record) -> None:
+        """Watch ``delivery`` (made, seeded, loaded, or queued again) and look now. Called under the state's
+        lock."""
+        self._tracked[id(delivery)] = (account, delivery)
+        self.wake()
+
+    def forget_all(self) -> None:
+        """Watch nothing (the emulator was reset: its deliveries are gone). Called under the state's lock;
+        an attempt in flight still ends, and records its outcome nowhere."""
+        self._tracked.clear()
 
     def wake(self) -> None:
         """A delivery may have fallen due: look now (the thread starts with the first)."""
@@ -190,29 +215,33 @@ class Deliverer:
             loop.close()
 
     def _due(self) -> tuple[list[_Attempt], float | None]:
-        """The attempts due now, and how long to wait before looking again (None: until woken)."""
+        """The attempts due now, and how long to wait before looking again (None: until woken). It reads the
+        tracked deliveries only, and stops tracking those that ended, went away or can never be sent."""
         due: list[_Attempt] = []
         waiting = False
         store = self.state.store
         with self.state.lock:
             now = self.state.clock()
-            for account in store.accounts_with("deliveries"):
-                for delivery in store.under("deliveries", account, {}):
-                    data = delivery.data
-                    if data.get("status") != "pending" or (account, delivery.key) in self._in_flight:
-                        continue
-                    webhook = store.get("webhooks", account, str(data.get("webhook_id")))
-                    event = store.get("events", account, str(data.get("event_id")))
-                    next_at = data.get("next_attempt_at")
-                    number = data.get("attempt_count") or 0
-                    if webhook is None or event is None or not _numbers(next_at, number):
-                        continue  # not a delivery the emulator could send (seeded that way): left as it is
-                    if webhook.data.get("status") != "active" or (next_at is not None and next_at > now):
-                        waiting = True
-                        continue
-                    self._in_flight.add((account, delivery.key))
-                    body = json_reply(event.public()).body
-                    due.append(_Attempt(account, delivery.key, str(webhook.data.get("url")), int(number) + 1, body))
+            for ident, (account, delivery) in list(self._tracked.items()):
+                if ident in self._in_flight:
+                    continue
+                data = delivery.data
+                if store.get("deliveries", account, delivery.key) is not delivery or data.get("status") != "pending":
+                    del self._tracked[ident]  # ended, deleted, or reset away; a redelivery tracks it again
+                    continue
+                webhook = store.get("webhooks", account, str(data.get("webhook_id")))
+                event = store.get("events", account, str(data.get("event_id")))
+                next_at = data.get("next_attempt_at")
+                number = data.get("attempt_count") or 0
+                if webhook is None or event is None or not _numbers(next_at, number):
+                    del self._tracked[ident]  # not a delivery the emulator could send (seeded so): left as it is
+                    continue
+                if webhook.data.get("status") != "active" or (next_at is not None and next_at > now):
+                    waiting = True
+                    continue
+                self._in_flight.add(ident)
+                body = json_reply(event.public()).body
+                due.append(_Attempt(account, delivery, str(webhook.data.get("url")), int(number) + 1, body))
         return due, (_POLL_SECONDS if waiting else None)
 
     async def _make_all(self, due: list[_Attempt], clients: dict[str, httpx.AsyncClient]) -> None:
@@ -221,10 +250,11 @@ class Deliverer:
     async def _make(self, attempt: _Attempt, clients: dict[str, httpx.AsyncClient]) -> None:
         started = self.state.clock()
         status, error, final = await self._post(attempt, clients)
+        delivery = attempt.delivery
         with self.state.lock:
-            self._in_flight.discard((attempt.account, attempt.delivery_id))
-            delivery = self.state.store.get("deliveries", attempt.account, attempt.delivery_id)
-            if delivery is not None:
+            self._in_flight.discard(id(delivery))
+            # only on the record it was made for: after a reset another delivery may have the same id
+            if self.state.store.get("deliveries", attempt.account, delivery.key) is delivery:
                 _record_attempt(delivery, started, self.state.clock(), status, error, final=final)
 
     async def _post(
@@ -255,7 +285,7 @@ class Deliverer:
         headers = {
             "content-type": "application/json",
             "user-agent": "authpi-emulator",
-            DELIVERY_HEADER: attempt.delivery_id,
+            DELIVERY_HEADER: attempt.delivery.key,
             ATTEMPT_HEADER: str(attempt.number),
         }
         try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .clock import EmulatorClock
 from .faults import Faults
+from .records import Record
 from .store import Store
 
 __all__ = ["REQUEST_LOG_SIZE", "Credential", "Divergence", "EmulatorState", "RequestLog", "StoredAnswer", "WriteLog"]
@@ -83,6 +84,7 @@ class EmulatorState:
     divergences: list[Divergence] = field(default_factory=list)
     requests: deque[RequestLog] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     request_count: int = 0
-    # called when a webhook delivery may have fallen due (the deliverer looks then); nothing until it is set
-    deliveries_due: Callable[[], None] = field(default=lambda: None)
+    # called with (account, record) when a delivery waits for an attempt again (a redelivery): the
+    # deliverer tracks it; new and loaded deliveries reach it through Store.watch. Nothing until set.
+    deliveries_due: Callable[[str, Record], None] = field(default=lambda account, record: None)
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .kinds import KINDS
@@ -28,7 +28,13 @@ class Store:
     def __init__(self, seed: int = 0) -> None:
         self._seed = seed
         self._random = random.Random(seed)
+        self._watchers: dict[str, Callable[[str, Record], None]] = {}  # kept across clear()
         self.clear()
+
+    def watch(self, kind: str, placed: Callable[[str, Record], None]) -> None:
+        """Call ``placed(account, record)`` for every record of ``kind`` stored from now on: created, seeded
+        or loaded from a state file alike (under the emulator's lock)."""
+        self._watchers[kind] = placed
 
     def clear(self) -> None:
         """Forget every record; ids start again as from a new store."""
@@ -68,6 +74,9 @@ class Store:
         self._index(record, account)
         self._order.setdefault((record.kind, account), []).append(record)
         self._order_seqs.setdefault((record.kind, account), []).append(record.seq)
+        watcher = self._watchers.get(record.kind)
+        if watcher is not None:
+            watcher(account, record)
 
     def remove(self, kind: str, account: str, key: str) -> None:
         if self.table(kind, account).pop(key, None) is not None:

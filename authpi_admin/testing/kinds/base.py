@@ -102,8 +102,8 @@ class ActionContext:
     now: int
     strict: bool = False  # the emulator refuses what today's API refuses
     params: dict[str, str] = field(default_factory=dict)  # the path's parameters, by placeholder name
-    # tells the emulator's deliverer that a webhook delivery fell due (a redelivery queued one)
-    deliveries_due: Callable[[], None] = field(default=lambda: None)
+    # tells the emulator's deliverer that a webhook delivery (account, record) waits for an attempt again
+    deliveries_due: Callable[[str, Record], None] = field(default=lambda account, record: None)
 
 
 Outcome = tuple[Record | dict[str, Any] | list[dict[str, Any]], str | None]

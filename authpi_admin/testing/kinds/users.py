@@ -59,8 +59,8 @@ def _one_value_each(user: dict[str, Any], held: dict[str, Any], named: dict[str,
     """Keep 0.3.0's fields and today's as one value, whatever ``named`` (a body) gave, on ``user`` whose
     fields were ``held`` before: ``email`` and ``username`` for a user known by email, each top-level profile
     field and ``profile``'s. A ``profile`` in the body is merged into the one held, key by key."""
-    held_profile = held.get("profile") if isinstance(held.get("profile"), dict) else {}
-    named_profile = named.get("profile") if isinstance(named.get("profile"), dict) else {}
+    held_profile: dict[str, Any] = held["profile"] if isinstance(held.get("profile"), dict) else {}
+    named_profile: dict[str, Any] = named["profile"] if isinstance(named.get("profile"), dict) else {}
     profile = {**held_profile, **named_profile}
     for name in _PROFILE_FIELDS:
         forms = {f"profile.{name}": named_profile[name]} if name in named_profile else {}

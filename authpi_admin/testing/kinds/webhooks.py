@@ -83,7 +83,7 @@ def _redeliver(ctx: ActionContext) -> Outcome:
     if ctx.record.data.get("status") == "pending":
         raise Problem(409, "invalid_state", "The delivery is already waiting for an attempt")
     _queue_again(ctx.record, ctx.now)
-    ctx.deliveries_due()
+    ctx.deliveries_due(ctx.account, ctx.record)
     ctx.record.version += 1
     ctx.record.touch()
     return {**ctx.record.public(), "success": True}, UNANNOUNCED
@@ -106,8 +106,7 @@ def _redeliver_many(ctx: ActionContext) -> Outcome:
             chosen.append(delivery)
     for delivery in chosen:
         _queue_again(delivery, ctx.now)
-    if chosen:
-        ctx.deliveries_due()
+        ctx.deliveries_due(ctx.account, delivery)
     answer = {"webhook_id": ctx.record.key, "redelivered": len(chosen), "delivery_ids": [d.key for d in chosen]}
     return answer, UNANNOUNCED
 
