@@ -6,8 +6,9 @@
 Every row is the median of repeated, interleaved rounds after a warm-up, printed beside its target with
 the spread (lowest and highest) of its rounds. Ratios compare sides measured in the same run; absolute
 times are shown for context only, since they depend on the machine. The rows live in small modules:
-``per_call`` (canned answers, no network), ``concurrency`` (a real socket), ``emulator_rows`` and
-``startup`` (clean-environment imports and the quick start).
+``per_call`` (canned answers, no network), ``concurrency`` (a real socket), ``emulator_rows``, ``soak`` (a
+served emulator after 20,000 and 40,000 requests) and ``startup`` (clean-environment imports and the quick
+start).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from concurrency import many_at_once, throughput
 from emulator_rows import as_a_test_double, create_growth, over_a_socket, server_stop, walk_growth
 from harness import Row, table
 from per_call import cache_hits, cache_misses, list_memory
+from soak import flat_with_age
 from startup import imports, quick_start
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -40,6 +42,7 @@ def measure(quick: bool) -> list[Row]:
     rows.append(asyncio.run(walk_growth(3 if quick else 9)))
     rows.append(over_a_socket(2_000, 20, 3 if quick else 11))
     rows.append(server_stop(5 if quick else 21))
+    rows += flat_with_age(4_000 if quick else 20_000)
     rows += imports(5 if quick else 15)
     rows.append(quick_start(3 if quick else 9))
     rows.append(list_memory(1 if quick else 3))

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .faults import Fault, Faults
     from .server import EmulatorServer
     from .snapshot import EmulatorFileError
-    from .state import Divergence, RequestLog, WriteLog
+    from .state import Divergence, EmulatorLimits, RequestLog, WriteLog
     from .transport import EmulatorTransport
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "EmulatorControl",
     "EmulatorControlError",
     "EmulatorFileError",
+    "EmulatorLimits",
     "EmulatorServer",
     "EmulatorTransport",
     "Fault",
@@ -78,6 +79,7 @@ _HOMES = {
     "EmulatorServer": "server",
     "WriteLog": "state",
     "Divergence": "state",
+    "EmulatorLimits": "state",
 }
 
 

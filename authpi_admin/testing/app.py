@@ -33,7 +33,7 @@ from .faults import Faults
 from .handlers import Handlers
 from .kinds import KINDS, PARENT_KIND, shown
 from .records import Problem
-from .state import Credential, Divergence, EmulatorState, WriteLog
+from .state import Credential, Divergence, EmulatorLimits, EmulatorState, WriteLog
 from .store import Store
 from .transport import EmulatorTransport
 
@@ -75,6 +75,10 @@ class Emulator:
     :mod:`.deliveries`): to loopback addresses and receivers added with :meth:`add_receiver`, and to any
     host only with ``deliver_anywhere=True``.
 
+    ``limits`` caps every log and history it keeps (:class:`~.state.EmulatorLimits`: requests, writes,
+    divergences, replays, events and deliveries per account, issued tokens; 10,000 each by default), so
+    one that serves for days holds no more than one that served for an hour.
+
     ``strict=True`` refuses what today's API refuses: API keys sent as bearer tokens, the ``me`` alias in
     account paths, the issuer-level groups, invitations, members and domains (404), bodies without today's
     required fields and lists without today's required query keys (422 naming them). The default accepts
@@ -91,10 +95,13 @@ class Emulator:
         strict: bool = False,
         control_key: str = DEFAULT_CONTROL_KEY,
         deliver_anywhere: bool = False,
+        limits: EmulatorLimits | None = None,
     ) -> None:
         self.document = load_document()
         emulator_clock = clock if isinstance(clock, EmulatorClock) else EmulatorClock(clock)
-        self.state = EmulatorState(account_id, Store(seed), Faults(seed), emulator_clock, strict)
+        limits = limits or EmulatorLimits()
+        store = Store(seed, caps={"events": limits.events, "deliveries": limits.deliveries})
+        self.state = EmulatorState(account_id, store, Faults(seed), emulator_clock, strict, limits)
         self.handlers = Handlers(self.state)
         self.control_key = control_key
         self._token_counter = 0
@@ -147,15 +154,18 @@ class Emulator:
 
     @property
     def writes(self) -> list[WriteLog]:
-        """Every mutation applied, in order (replays are not applied again, so they are not here)."""
-        return self.state.writes
+        """The mutations applied, in order, the latest ``limits.writes`` (replays are not applied again, so
+        they are not here)."""
+        with self.state.lock:
+            return list(self.state.writes)
 
     @property
     def divergences(self) -> list[Divergence]:
-        """Every request this lenient emulator accepted that today's API refuses, with the reasons (a strict
-        emulator refuses them instead); served answers to them also carry the header
+        """The requests this lenient emulator accepted that today's API refuses, with the reasons, the latest
+        ``limits.divergences`` (a strict emulator refuses them instead); served answers to them also carry the header
         ``authpi-emulator-divergence``."""
-        return self.state.divergences
+        with self.state.lock:
+            return list(self.state.divergences)
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -187,7 +197,8 @@ class Emulator:
             state.store.clear()
             self.deliverer.forget_all()
             state.faults.clear()
-            for log in (state.credentials, state.idempotency, state.writes, state.divergences, state.requests):
+            logs = (state.credentials, state.issued_tokens, state.idempotency, state.writes, state.divergences)
+            for log in (*logs, state.requests):
                 log.clear()
             state.request_count = 0
             state.clock.reset()
@@ -231,7 +242,7 @@ class Emulator:
             header = f"bearer {token}"
             credential = Credential(account_id or self.account_id, kind, expires_at)
         with self.state.lock:
-            self.state.credentials[header] = credential
+            self.state.accept(header, credential)
         return token
 
     def issue_token(self, account_id: str | None = None, *, expires_in: float = 3600.0) -> str:

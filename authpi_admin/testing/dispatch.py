@@ -194,7 +194,7 @@ class Dispatcher:
 
     def _diverged(self, incoming: Incoming, reasons: list[str], reply: Reply) -> Reply:
         """Record a request lenient mode accepted that today's API refuses, and say so in a header."""
-        self.state.divergences.append(Divergence(incoming.method, incoming.path, tuple(reasons)))
+        self.state.diverged(Divergence(incoming.method, incoming.path, tuple(reasons)))
         return Reply(reply.status, reply.body, (*reply.headers, (DIVERGENCE_HEADER, "; ".join(reasons))), reply.cut)
 
     async def _inject(self, fault: Fault) -> Reply | None:
@@ -251,7 +251,7 @@ class Dispatcher:
             reply = _reply(self.handlers.handle(spec, call))
             if key is not None and 200 <= reply.status < 300:
                 headers = {name: value for name, value in reply.headers if name == "etag"}
-                self.state.idempotency[(account, key)] = StoredAnswer(fingerprint, reply.status, reply.body, headers)
+                self.state.keep_replay(account, key, StoredAnswer(fingerprint, reply.status, reply.body, headers))
             return reply
         except Problem as problem:
             return self.problem_reply(problem)

@@ -4,19 +4,59 @@ the requests it answered."""
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .clock import EmulatorClock
 from .faults import Faults
 from .records import Record
 from .store import Store
 
-__all__ = ["REQUEST_LOG_SIZE", "Credential", "Divergence", "EmulatorState", "RequestLog", "StoredAnswer", "WriteLog"]
+__all__ = [
+    "REQUEST_LOG_SIZE",
+    "Credential",
+    "Divergence",
+    "EmulatorLimits",
+    "EmulatorState",
+    "RequestLog",
+    "StoredAnswer",
+    "WriteLog",
+]
 
 # How many of the latest requests the emulator remembers (older ones are forgotten: it may serve millions).
 REQUEST_LOG_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class EmulatorLimits:
+    """How much an emulator remembers, so that one serving for days holds what it holds on its first hour.
+
+    Every log and history is capped; past its cap the oldest entry is forgotten first. The defaults keep
+    memory flat from about 10,000 requests on (see the soak row of ``benchmarks/``). Stored objects that a
+    user makes (issuers, users, ...) are not capped: only what grows by itself.
+    """
+
+    requests: int = REQUEST_LOG_SIZE
+    """Requests in the request log (``GET /_emulator/requests``)."""
+    writes: int = 10_000
+    """Writes in :attr:`Emulator.writes` (``GET /_emulator/writes``)."""
+    divergences: int = 10_000
+    """Requests lenient mode accepted that today's API refuses (:attr:`Emulator.divergences`)."""
+    replays: int = 10_000
+    """Answers kept for ``Idempotency-Key`` replays: a key older than this many is a new request again."""
+    events: int = 10_000
+    """Events per account (the events API, and what deliveries are made of)."""
+    deliveries: int = 10_000
+    """Webhook deliveries per account, whatever their state."""
+    tokens: int = 10_000
+    """Access tokens issued (``issue_token``, ``POST /_emulator/tokens``); API keys are not counted."""
+
+    def __post_init__(self) -> None:
+        for limit in fields(self):
+            value = getattr(self, limit.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"EmulatorLimits.{limit.name} must be a whole number of at least 1, not {value!r}")
 
 
 @dataclass
@@ -78,13 +118,48 @@ class EmulatorState:
     faults: Faults
     clock: EmulatorClock = field(default_factory=EmulatorClock)
     strict: bool = False  # refuse what today's API refuses (see Emulator)
+    limits: EmulatorLimits = field(default_factory=EmulatorLimits)
     credentials: dict[str, Credential] = field(default_factory=dict)
-    idempotency: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
-    writes: list[WriteLog] = field(default_factory=list)
-    divergences: list[Divergence] = field(default_factory=list)
-    requests: deque[RequestLog] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    issued_tokens: OrderedDict[str, None] = field(default_factory=OrderedDict)  # credential headers, oldest first
+    idempotency: OrderedDict[tuple[str, str], StoredAnswer] = field(default_factory=OrderedDict)
+    writes: deque[WriteLog] = field(init=False)
+    divergences: deque[Divergence] = field(init=False)
+    divergence_count: int = 0  # every divergence ever recorded: a mark that stays true past the cap
+    requests: deque[RequestLog] = field(init=False)
     request_count: int = 0
     # called with (account, record) when a delivery waits for an attempt again (a redelivery): the
     # deliverer tracks it; new and loaded deliveries reach it through Store.watch. Nothing until set.
     deliveries_due: Callable[[str, Record], None] = field(default=lambda account, record: None)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.writes = deque(maxlen=self.limits.writes)
+        self.divergences = deque(maxlen=self.limits.divergences)
+        self.requests = deque(maxlen=self.limits.requests)
+
+    def keep_replay(self, account: str, key: str, answer: StoredAnswer) -> None:
+        """Keep the answer to an ``Idempotency-Key`` for replays, forgetting the oldest past the cap."""
+        self.idempotency[(account, key)] = answer
+        if len(self.idempotency) > self.limits.replays:
+            self.idempotency.popitem(last=False)
+
+    def diverged(self, divergence: Divergence) -> None:
+        """Record a request lenient mode accepted that today's API refuses."""
+        self.divergences.append(divergence)
+        self.divergence_count += 1
+
+    def divergences_since(self, mark: int) -> list[Divergence]:
+        """The divergences recorded after :attr:`divergence_count` was ``mark`` (those still remembered)."""
+        missed = self.divergence_count - mark
+        return list(self.divergences)[-missed:] if missed > 0 else []
+
+    def accept(self, header: str, credential: Credential) -> None:
+        """Take ``header`` (``"bearer TOKEN"``, ``"basic ..."``) as ``credential``; an issued access token
+        beyond the cap makes the oldest one unknown again."""
+        self.credentials[header] = credential
+        if credential.kind == "access_token":
+            self.issued_tokens[header] = None
+            self.issued_tokens.move_to_end(header)
+            if len(self.issued_tokens) > self.limits.tokens:
+                oldest, _ = self.issued_tokens.popitem(last=False)
+                self.credentials.pop(oldest, None)
