@@ -128,7 +128,7 @@ def build_world(emulator: Emulator | None = None) -> Emulator:
     emulator.add_session(ISSUER, USER, id="ses_w")
     emulator.add_approval(ISSUER, id="apr_w")
     emulator.seed("/v1/accounts/me/tokens", {"id": "pat_w", "name": "token"})
-    emulator.seed("/v1/accounts/me/credits", {"id": "cle_w", "type": "topup", "amount_μusd": 5_000_000})
+    emulator.seed("/v1/accounts/me/credits/ledger", {"id": "cle_w", "type": "topup", "amount_μusd": 5_000_000})
     emulator.seed(f"{iss}/organizations/{ORG}/api-keys", {"id": "key_ow", "name": "org key", "restrictions": {}})
     emulator.seed(f"{iss}/users/{USER}/tokens", {"id": "pat_wu", "name": "user token"})
     emulator.seed(f"{iss}/users/{USER}/trusted-devices", {"id": "dev_w", "fingerprint": "fp"})

@@ -401,8 +401,9 @@ def test_seed_and_get(emulator: Emulator) -> None:
     assert emulator.writes == []
     with pytest.raises(ValueError, match="collection path"):
         emulator.seed(f"{ACCT}/issuers/iss_seed")
-    with pytest.raises(ValueError, match="unknown collection"):
-        emulator.seed(f"{ACCT}/planets")
+    for nowhere in (f"{ACCT}/planets", f"{ACCT}/planets/p_1/users", "/v2/nowhere", f"{ACCT}/issuers/iss_seed/x/y"):
+        with pytest.raises(ValueError, match=r"is not a collection or object path of the API \(for example"):
+            emulator.seed(nowhere)  # a ValueError that says so, never a KeyError
 
 
 async def test_uniqueness_follows_updates_and_deletes(http: httpx.AsyncClient, emulator: Emulator) -> None:

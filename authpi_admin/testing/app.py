@@ -31,7 +31,7 @@ from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
-from .kinds import KINDS, PARENT_KIND, shown
+from .kinds import shown
 from .records import Problem
 from .state import Credential, Divergence, EmulatorLimits, EmulatorState, WriteLog
 from .store import Store
@@ -50,8 +50,6 @@ DEFAULT_KEY_PAIR = "key_test:sec_test"
 
 DEFAULT_BEARER_KEY = "key_test"
 """0.3.0's form of an API key, a bearer string: a lenient emulator accepts it by default too."""
-
-_PARAM_OF = {collection: param for param, collection in PARENT_KIND.items()}
 
 
 def _key_pair(key: str) -> tuple[str, str] | None:
@@ -264,7 +262,7 @@ class Emulator:
         ``/v1/accounts/me/issuers/iss_1/users/usr_1/sessions``; ``data`` may fix the ``id``.
         """
         with self.state.lock:
-            account, collection, key, parents = self._parse_concrete(collection_path)
+            account, collection, key, parents = self._locate(collection_path)
             if key is not None:
                 raise ValueError("seed() takes a collection path, not an object path")
             try:
@@ -291,7 +289,7 @@ class Emulator:
     def get(self, object_path: str) -> dict[str, Any] | None:
         """The stored object at a concrete path (``me`` allowed), or None: for assertions in tests."""
         with self.state.lock:
-            account, collection, key, _ = self._parse_concrete(object_path)
+            account, collection, key, _ = self._locate(object_path)
             record = self.store.get(collection, account, key) if key is not None else None
             return record.public() if record is not None else None
 
@@ -365,21 +363,19 @@ class Emulator:
         self.retry_waits.append(seconds)
         await asyncio.sleep(0)
 
-    def _parse_concrete(self, path: str) -> tuple[str, str, str | None, dict[str, str]]:
-        """``/v1/accounts/me/issuers/iss_1/users`` -> (account, "users", None, {"issuer_id": "iss_1", ...})."""
-        segments = [s for s in path.split("/") if s]
-        if segments[:2] != ["v1", "accounts"] or len(segments) < 3:
-            raise ValueError(f"not an account path: {path!r}")
-        account = self.account_id if segments[2] == "me" else segments[2]
-        parents = {"account_id": account}
-        rest = segments[3:]
-        if not rest:
-            return account, "accounts", account, {}
-        for index in range(0, len(rest) - 1, 2):
-            collection, key = rest[index], rest[index + 1]
-            if index + 2 < len(rest):
-                parents[_PARAM_OF[collection]] = key
-        collection = rest[-1] if len(rest) % 2 else rest[-2]
-        if collection not in KINDS:
-            raise ValueError(f"unknown collection {collection!r} in {path!r}")
-        return account, collection, None if len(rest) % 2 else rest[-1], parents
+    def _locate(self, path: str) -> tuple[str, str, str | None, dict[str, str]]:
+        """Where ``path`` points, found by the router that routes requests: (account, collection, the
+        object's key or None for the collection itself, the parents' ids). ValueError for a path where the
+        API keeps no objects."""
+        found = self.dispatcher.places.match(path)
+        if found is None:
+            raise ValueError(
+                f"{path!r} is not a collection or object path of the API (for example "
+                "/v1/accounts/acc_test/issuers/ISSUER_ID/users)"
+            )
+        (collection, item_param), params = found
+        account = self.account_id if params["account_id"] == "me" else params["account_id"]
+        key = params.pop(item_param) if item_param is not None else None
+        if collection == "accounts":
+            return account, collection, account, {}
+        return account, collection, key, {**params, "account_id": account}

@@ -25,7 +25,7 @@ from .faults import Fault
 from .handlers import Answer, Call, Handlers
 from .records import Problem
 from .router import Router
-from .routes import RouteSpec, route_order, route_table
+from .routes import RouteSpec, place_table, route_order, route_table
 from .state import Credential, Divergence, EmulatorState, RequestLog, StoredAnswer
 from .validation import field_errors
 from .wire import Incoming, Reply, json_reply
@@ -110,6 +110,8 @@ class Dispatcher:
         self._errors_answered = 0
         routes = route_table(document)
         self.router = Router(dict(sorted(routes.items(), key=lambda item: route_order(item[0]))))
+        # where objects live (collections and objects), for set-up by path: the same router, other values
+        self.places = Router(dict(sorted(place_table(routes).items(), key=lambda item: route_order(item[0]))))
         # the control API's answers (see control.py); set by the Emulator, which it steers
         self.control: Callable[[Incoming], Awaitable[Reply]] | None = None
 

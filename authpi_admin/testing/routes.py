@@ -8,7 +8,7 @@ from typing import Any
 from .._openapi import ApiDocument, Operation, Parameter
 from .kinds import KINDS, Action, action_for
 
-__all__ = ["RouteSpec", "route_order", "route_table"]
+__all__ = ["RouteSpec", "place_table", "route_order", "route_table"]
 
 STANDARD_METHODS = frozenset({"list", "create", "get", "update", "delete"})
 
@@ -104,6 +104,24 @@ def route_table(document: ApiDocument) -> dict[str, dict[str, RouteSpec]]:
                 # every custom operation changes state as the API does: never a mere acknowledgement
                 raise ValueError(f"{op.verb} {op.path} has no implementation in authpi_admin/testing/kinds/")
     return routes
+
+
+def place_table(routes: dict[str, dict[str, RouteSpec]]) -> dict[str, tuple[str, str | None]]:
+    """Every place an object lives, read from the route table: a collection's template (``.../users``) ->
+    (its collection, None), and an object's (``.../users/{user_id}``) -> (its collection, the id's
+    placeholder). What :meth:`Emulator.seed` and :meth:`Emulator.get` take, found by the same router as a
+    request's path."""
+    places: dict[str, tuple[str, str | None]] = {}
+    for template, by_verb in routes.items():
+        for spec in by_verb.values():
+            if spec.item_param is not None:
+                marker = f"/{{{spec.item_param}}}"
+                collection_template = template[: template.index(marker)]
+                places.setdefault(collection_template, (spec.collection, None))
+                places.setdefault(collection_template + marker, (spec.collection, spec.item_param))
+            elif spec.action in ("list", "create"):
+                places.setdefault(template, (spec.collection, None))
+    return places
 
 
 def route_order(path: str) -> tuple[tuple[int, str], ...]:
