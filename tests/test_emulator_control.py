@@ -365,3 +365,106 @@ async def test_invitation_expiry_follows_the_clock() -> None:
         with pytest.raises(ConflictError, match="The invitation has expired"):
             await invitations.resend(invitation["id"])
     emulator.close()
+
+
+# ------------------------------------------------------------------------- the control API is an API
+
+
+BAD_CONTROL_INPUT = [
+    # (method, path, raw body, the field named, what the description must say)
+    ("POST", "/clock", b'{"set": NaN}', None, "NaN is not a JSON number"),
+    ("POST", "/clock", b'{"set": Infinity}', None, "Infinity is not a JSON number"),
+    ("POST", "/clock", b'{"set": 1e400}', "set", "set must be a number of epoch seconds from 0 to"),
+    ("POST", "/clock", b'{"set": -5}', "set", "set must be a number of epoch seconds from 0 to"),
+    ("POST", "/clock", b'{"advance": "60"}', "advance", "advance must be a number of seconds from 0 to"),
+    ("POST", "/clock", b'{"advance": 253402300000}', None, "the time advanced to must be from 0 (1970)"),
+    ("POST", "/clock", b'{"freeze": 1}', "freeze", "freeze must be true or false, not 1"),
+    ("POST", "/clock", b'{"sett": 1}', "sett", "sett is not a field: it takes freeze, set, advance"),
+    ("POST", "/deliveries/wait", b'{"timeout": Infinity}', None, "Infinity is not a JSON number"),
+    ("POST", "/deliveries/wait", b'{"timeout": 1e400}', "timeout", "timeout must be a number of seconds from 0 to 300"),
+    ("POST", "/deliveries/wait", b'{"timeout": 86400}', "timeout", "timeout must be a number of seconds from 0 to 300"),
+    ("POST", "/faults", b'{"statuss": 503}', "statuss", "statuss is not a field: it takes route, status,"),
+    (
+        "POST",
+        "/faults",
+        b'{"status": "503"}',
+        "status",
+        'status must be an HTTP status code from 100 to 599, not "503"',
+    ),
+    ("POST", "/faults", b'{"status": 700}', "status", "status must be an HTTP status code from 100 to 599, not 700"),
+    ("POST", "/faults", b'{"latency": -1}', "latency", "latency must be a number of seconds from 0 to 60"),
+    ("POST", "/faults", b'{"times": 0, "status": 503}', "times", "times must be a whole number of requests"),
+    ("POST", "/faults", b"{}", None, "a fault needs status, latency, drop, lose_answer or malformed"),
+    ("POST", "/tokens", b'{"expires_in": 0}', "expires_in", "expires_in must be a number of seconds from 1 to"),
+    ("POST", "/tokens", b'{"account_id": 7}', "account_id", "account_id must be an account id, as a string"),
+    ("POST", "/seed", b"{}", "objects", 'objects is required: a list of {"collection": path'),
+    ("POST", "/seed", b'{"objects": {}}', "objects", "objects must be a list of"),
+    (
+        "POST",
+        "/seed",
+        b'{"objects": [{"collection": "/v1/accounts/acc_test/planets/p/users", "data": {}}]}',
+        None,
+        "object 0: '/v1/accounts/acc_test/planets/p/users' is not a collection or object path of the API",
+    ),
+    ("POST", "/seed", b'{"objects": [{"collection": 5}]}', None, "object 0: needs a collection path and a data"),
+    ("POST", "/reset", b'{"hard": true}', "hard", "hard is not a field: it takes no fields"),
+    ("DELETE", "/faults", b'{"all": true}', "all", "all is not a field: it takes no fields"),
+    ("POST", "/clock", b"[1]", None, "The body must be a JSON object"),
+    ("POST", "/clock", b'{"set": ', None, "The body is not valid JSON: check its quotes, commas and brackets"),
+    ("POST", "/clock", b"[" * 100_000, None, "The body is"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field", "says"), BAD_CONTROL_INPUT)
+def test_bad_control_input_is_a_400_in_the_apis_error_body_and_the_emulator_keeps_serving(
+    http: httpx.Client, served: EmulatorServer, method: str, path: str, body: bytes, field: str | None, says: str
+) -> None:
+    answer = http.request(method, f"/_emulator{path}", headers=CONTROL, content=body)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()
+    assert error["error"] in ("invalid_request", "invalid_json")
+    assert says in error["error_description"]
+    for python_text in ("Traceback", "__init__", "KeyError", "TypeError", "unexpected keyword", "<"):
+        assert python_text not in error["error_description"]
+    if field is not None:
+        assert field in [item["field"] for item in error["fields"]]
+    assert error["reference"].startswith("req_")
+    # nothing was changed, and every later write still works (a NaN clock used to break them all)
+    clock = http.get("/_emulator/clock", headers=CONTROL).json()["data"]
+    assert clock["frozen"] is False and 1_600_000_000 < clock["now"] < 2**33
+    assert http.get("/_emulator/faults", headers=CONTROL).json()["data"] == []
+    assert http.post(f"{ACCOUNT}/issuers", headers=API, json={"name": "After"}).status_code == 201
+
+
+def test_the_clock_itself_refuses_a_time_it_cannot_show() -> None:
+    from authpi_admin.testing import EmulatorClock
+
+    clock = EmulatorClock()
+    for bad in (float("nan"), float("inf"), -1.0, 1e20):
+        with pytest.raises(ValueError, match="must be"):
+            clock.set(bad)
+        with pytest.raises(ValueError, match="must be"):
+            clock.freeze(bad)
+    with pytest.raises(ValueError, match="must be a finite number"):
+        clock.advance(float("nan"))
+    assert 1_600_000_000 < clock() < 2**33
+
+
+def test_a_drop_fault_cuts_the_connection_quietly(served: EmulatorServer) -> None:
+    import logging
+
+    logged: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = logged.append  # type: ignore[method-assign]
+    server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate to the root
+    server_log.addHandler(collector)
+    try:
+        served.emulator.faults.add(drop=True, times=1)
+        with httpx.Client(base_url=served.base_url, timeout=10) as http, pytest.raises(httpx.RemoteProtocolError):
+            http.get(f"{ACCOUNT}/issuers", headers=API)
+        with httpx.Client(base_url=served.base_url, timeout=10) as http:
+            assert http.get(f"{ACCOUNT}/issuers", headers=API).status_code == 200
+    finally:
+        server_log.removeHandler(collector)
+    assert len(logged) <= 1  # one line at most, and no traceback
+    assert all(record.exc_info is None and "Exception in ASGI" not in record.getMessage() for record in logged)

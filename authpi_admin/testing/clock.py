@@ -6,11 +6,25 @@ expire or a delivery's retry fall due without waiting in real time.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["EmulatorClock"]
+__all__ = ["LATEST_TIME", "EmulatorClock"]
+
+LATEST_TIME = 253_402_300_799.0
+"""The latest time the clock can show: 9999-12-31T23:59:59Z, the last second a timestamp can name."""
+
+
+def _checked_time(at: float, what: str) -> float:
+    """``at`` as epoch seconds the clock can show; ValueError (saying why) for NaN, an infinity, a time
+    before 1970 or past :data:`LATEST_TIME`: one such value would break every timestamp after it."""
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        raise ValueError(f"{what} must be a finite number of epoch seconds, not {at!r}")
+    if not 0 <= at <= LATEST_TIME:
+        raise ValueError(f"{what} must be from 0 (1970) to {LATEST_TIME:.0f} (the year 9999), not {at!r}")
+    return float(at)
 
 
 class EmulatorClock:
@@ -42,8 +56,9 @@ class EmulatorClock:
 
     def freeze(self, at: float | None = None) -> float:
         """Stop the clock, at ``at`` (epoch seconds) or now; return the time it shows."""
+        at = None if at is None else _checked_time(at, "the time to freeze at")
         with self._lock:
-            self._frozen_at = self() if at is None else float(at)
+            self._frozen_at = self() if at is None else at
             shown = self._frozen_at
         self._changed()
         return shown
@@ -60,8 +75,11 @@ class EmulatorClock:
 
     def advance(self, seconds: float) -> float:
         """Move the clock ``seconds`` forward (frozen or running); return the time it shows."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            raise ValueError(f"the seconds to advance must be a finite number, not {seconds!r}")
         if seconds < 0:
             raise ValueError("the emulator's clock only moves forward: seconds must be 0 or more")
+        _checked_time(self() + seconds, "the time advanced to")
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += seconds
@@ -73,6 +91,7 @@ class EmulatorClock:
 
     def set(self, at: float) -> float:
         """Show ``at`` (epoch seconds) from now on, running on from there unless frozen; return it."""
+        at = _checked_time(at, "the time to set")
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = float(at)
