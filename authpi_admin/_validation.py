@@ -17,6 +17,7 @@ __all__ = [
     "check_headers",
     "check_max_concurrency",
     "is_default_timeout",
+    "is_loopback_host",
     "timeout_config",
     "timeout_phases",
     "validate_path_segment",
@@ -142,7 +143,9 @@ def timeout_config(timeout: object) -> httpx.Timeout:
     raise InvalidTimeoutError("timeout must be a positive number of seconds (or an httpx.Timeout of such numbers)")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name, an IP address, or an IPv6 address in brackets) is this machine only:
+    ``localhost``, ``127.0.0.0/8`` or ``::1``. Any other name could resolve anywhere: False."""
     if host.lower() in _LOOPBACK_NAMES:
         return True
     import ipaddress  # only when a client is built with an http:// URL
@@ -169,7 +172,7 @@ def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
         raise ConfigurationError("base_url must be an absolute https:// URL, such as 'https://api.authpi.dev'")
     if url.query or url.fragment:
         raise ConfigurationError("base_url must not have a query or fragment")
-    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+    if url.scheme == "http" and not allow_insecure_http and not is_loopback_host(url.host):
         raise ConfigurationError(
             "base_url must use https:// (plain http:// is allowed only for loopback hosts, "
             "or with allow_insecure_http=True)"

@@ -301,7 +301,7 @@ def test_serve_keeps_its_state_across_a_restart(tmp_path: Path) -> None:
             made = http.post(f"{ACCOUNT}/issuers", json={"name": "Made over HTTP"}).json()["data"]
     finally:
         out = _stop(process)
-    assert f"state written to {state}" in out
+    assert f"state kept in {state}" in out
     kept = json.loads(state.read_text())
     assert kept["format"] == "authpi-emulator-state/1"
 

@@ -17,7 +17,7 @@ CLI = [sys.executable, "-m", "authpi_admin.testing", "serve"]
 @pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
 def test_cli_serves_any_http_client(host: str) -> None:
     with subprocess.Popen(
-        [*CLI, "--host", host, "--port", "0", "--api-key", "key_cli"],
+        [*CLI, "--host", host, "--port", "0", "--api-key", "key_cli", "--control-key", "ctl_cli"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

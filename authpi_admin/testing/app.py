@@ -52,9 +52,12 @@ DEFAULT_BEARER_KEY = "key_test"
 """0.3.0's form of an API key, a bearer string: a lenient emulator accepts it by default too."""
 
 
-def _key_pair(key: str) -> tuple[str, str] | None:
-    """``"ID:SECRET"`` as the pair ``(ID, SECRET)``: a key sent as HTTP Basic. None for a bearer key."""
+def key_pair(key: str) -> tuple[str, str] | None:
+    """``"ID:SECRET"`` as the pair ``(ID, SECRET)``: a key sent as HTTP Basic. None for a bearer key.
+    ValueError for an empty key, or a pair with an empty half: it would let anyone in."""
     key_id, colon, secret = key.partition(":")
+    if not key or (colon and not (key_id and secret)):
+        raise ValueError(f"an API key must not be empty, nor a pair with an empty id or secret: {key!r}")
     return (key_id, secret) if colon else None
 
 
@@ -71,7 +74,9 @@ class Emulator:
     ``control_key`` opens the control API (:mod:`.control`: reset, seed, read what happened, faults, the
     clock, over HTTP); :meth:`control` is a client of it. Webhooks get their deliveries POSTed (see
     :mod:`.deliveries`): to loopback addresses and receivers added with :meth:`add_receiver`, and to any
-    host only with ``deliver_anywhere=True``.
+    host only with ``deliver_anywhere=True``. Served beyond loopback, it delivers to no loopback or private
+    address unless ``deliver_locally=True``. An empty control key or API key is a ValueError: it would let
+    anyone in.
 
     ``limits`` caps every log and history it keeps (:class:`~.state.EmulatorLimits`: requests, writes,
     divergences, replays, events and deliveries per account, issued tokens; 10,000 each by default), so
@@ -94,7 +99,15 @@ class Emulator:
         control_key: str = DEFAULT_CONTROL_KEY,
         deliver_anywhere: bool = False,
         limits: EmulatorLimits | None = None,
+        deliver_locally: bool = False,
     ) -> None:
+        if not isinstance(control_key, str) or not control_key.strip():
+            raise ValueError("control_key must not be empty: an empty key would open the control API to anyone")
+        if api_keys is None:
+            api_keys = [DEFAULT_KEY_PAIR] if strict else [DEFAULT_KEY_PAIR, DEFAULT_BEARER_KEY]
+        self.api_keys = list(api_keys)
+        for key in self.api_keys:
+            key_pair(key)  # refuses an empty one
         self.document = load_document()
         emulator_clock = clock if isinstance(clock, EmulatorClock) else EmulatorClock(clock)
         limits = limits or EmulatorLimits()
@@ -103,13 +116,10 @@ class Emulator:
         self.handlers = Handlers(self.state)
         self.control_key = control_key
         self._token_counter = 0
-        if api_keys is None:
-            api_keys = [DEFAULT_KEY_PAIR] if strict else [DEFAULT_KEY_PAIR, DEFAULT_BEARER_KEY]
-        self.api_keys = list(api_keys)
         self._start_state()
         self.dispatcher = Dispatcher(self.state, self.handlers, self.document)
         self.dispatcher.control = ControlApi(self).answer
-        self.deliverer = Deliverer(self.state, deliver_anywhere=deliver_anywhere)
+        self.deliverer = Deliverer(self.state, deliver_anywhere=deliver_anywhere, deliver_locally=deliver_locally)
         self.state.deliveries_due = self.deliverer.track
         self.store.watch("deliveries", self.deliverer.track)
         self.retry_waits: list[float] = []  # the retry waits of the clients it made (see client())
@@ -232,7 +242,7 @@ class Emulator:
         """Accept ``token`` as an API key (no expiry) or access token (with ``expires_in`` seconds)."""
         kind = "api_key" if expires_in is None else "access_token"
         expires_at = None if expires_in is None else self.clock() + expires_in
-        pair = _key_pair(token) if kind == "api_key" else None
+        pair = key_pair(token) if kind == "api_key" else None
         if pair is not None:  # sent as HTTP Basic
             header = "basic " + base64.b64encode(token.encode()).decode()
             credential = Credential(account_id or self.account_id, kind, None, pair[0])
@@ -348,7 +358,7 @@ class Emulator:
 
         if "access_token" not in options:
             key = api_key or self.api_keys[0]
-            options["api_key"] = key if isinstance(key, tuple) else (_key_pair(key) or key)
+            options["api_key"] = key if isinstance(key, tuple) else (key_pair(key) or key)
         retries = options.get("retries", True)
         if not real_time and not isinstance(retries, RetryPolicy):
             config = RetryConfig.from_option(retries)

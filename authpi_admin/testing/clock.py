@@ -101,6 +101,23 @@ class EmulatorClock:
         self._changed()
         return shown
 
+    def state(self) -> dict[str, float | None]:
+        """Where the clock stands, to keep across a restart: ``{"frozen_at": ..., "offset": ...}``."""
+        with self._lock:
+            return {"frozen_at": self._frozen_at, "offset": self._offset}
+
+    def restore(self, state: dict[str, float | None]) -> None:
+        """Stand where :meth:`state` said: frozen at the same time, or running with the same offset from
+        the source (a clock moved an hour ahead is still an hour ahead). ValueError for values it cannot
+        hold."""
+        frozen_at, offset = state.get("frozen_at"), state.get("offset") or 0.0
+        if not isinstance(offset, int | float) or isinstance(offset, bool) or not math.isfinite(offset):
+            raise ValueError(f"the clock's offset must be a finite number, not {offset!r}")
+        with self._lock:
+            self._frozen_at = None if frozen_at is None else _checked_time(frozen_at, "the frozen time")
+            self._offset = float(offset)
+        self._changed()
+
     def reset(self) -> None:
         """Run on the source's time again, unmoved and unfrozen."""
         with self._lock:

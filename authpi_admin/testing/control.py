@@ -209,6 +209,9 @@ class ControlApi:
         except Exception:  # a fault of the emulator's, never of the input: logged, and said without Python text
             logger.exception("the emulator failed on the control request %s %s", incoming.method, incoming.path)
             return problem_reply(Problem(500, "internal_error", "The emulator failed on this control request"))
+        if method != "GET":
+            with self.emulator.state.lock:
+                self.emulator.state.changes += 1
         if result is None:
             return Reply(204)
         return json_reply({"data": result}, 201 if method == "POST" and sub_path in ("/seed", "/faults") else 200)

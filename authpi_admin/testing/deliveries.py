@@ -14,6 +14,10 @@ Where a delivery may go: a receiver registered in process (an ASGI app or a call
 loopback address (``localhost``, ``127.0.0.0/8``, ``::1``). Any other host only when the emulator was made
 with ``deliver_anywhere=True``: an emulator that a test drives must not make requests to the world.
 
+An emulator served beyond loopback (:attr:`Deliverer.exposed`) is reachable by others, who could create a
+webhook aimed at this machine's own services or its private network: it delivers to no local address
+(loopback, private, link-local; a host name is resolved first) unless made with ``deliver_locally=True``.
+
 The emulator signs nothing (the API's reference documents no signature) and applies no webhook ``auth``.
 The headers it adds are its own: :data:`DELIVERY_HEADER` and :data:`ATTEMPT_HEADER`.
 """
@@ -30,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from .._validation import is_loopback_host
 from .records import Record
 from .state import EmulatorState
 from .wire import json_reply
@@ -83,14 +88,22 @@ def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.netloc.decode('ascii')}".lower()
 
 
-def _is_loopback(url: httpx.URL) -> bool:
-    host = url.host
-    if host == "localhost":
-        return True
+def _is_local_address(address: str) -> bool:
+    """Whether an IP address is this machine's or its private network's (not one on the internet)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+
+
+async def _resolves_locally(host: str, port: int) -> bool:
+    """Whether the name ``host`` resolves to any local address (what an exposed emulator must not reach);
+    a name that does not resolve is not local (the attempt then fails as a network error)."""
+    import socket
+
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it could resolve anywhere
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
         return False
+    return any(_is_local_address(str(info[4][0])) for info in infos)
 
 
 class CallbackTransport(httpx.AsyncBaseTransport):
@@ -112,9 +125,12 @@ class CallbackTransport(httpx.AsyncBaseTransport):
 class Deliverer:
     """Sends an emulator's webhook deliveries from a thread of its own, started by the first delivery."""
 
-    def __init__(self, state: EmulatorState, *, deliver_anywhere: bool = False) -> None:
+    def __init__(self, state: EmulatorState, *, deliver_anywhere: bool = False, deliver_locally: bool = False) -> None:
         self.state = state
         self.deliver_anywhere = deliver_anywhere
+        self.deliver_locally = deliver_locally
+        # set when the emulator is served beyond loopback: local destinations then need deliver_locally
+        self.exposed = False
         self._receivers: dict[str, httpx.AsyncBaseTransport] = {}  # by origin: scheme://host:port
         # The deliveries that may want an attempt (pending ones, and any stored or queued again since the
         # last look), by the record's identity: what each look reads, instead of every delivery stored.
@@ -256,6 +272,7 @@ class Deliverer:
             # only on the record it was made for: after a reset another delivery may have the same id
             if self.state.store.get("deliveries", attempt.account, delivery.key) is delivery:
                 _record_attempt(delivery, started, self.state.clock(), status, error, final=final)
+                self.state.changes += 1
 
     async def _post(
         self, attempt: _Attempt, clients: dict[str, httpx.AsyncClient]
@@ -267,12 +284,10 @@ class Deliverer:
             origin = _origin(url)
         except (httpx.InvalidURL, UnicodeError):
             return None, f"the webhook's URL cannot be requested: {attempt.url!r}", True
-        if origin not in self._receivers and not self.deliver_anywhere and not _is_loopback(url):
-            message = (
-                "not sent: the emulator delivers only to loopback addresses and receivers registered with it "
-                "(Emulator(deliver_anywhere=True) allows any host)"
-            )
-            return None, message, True
+        if origin not in self._receivers:
+            refused = await self._refusal(url)
+            if refused is not None:
+                return None, f"not sent: {refused}", True
         reached_by = origin if origin in self._receivers else ""  # "": the network
         client = clients.get(reached_by)
         if client is None:
@@ -299,6 +314,26 @@ class Deliverer:
         if 200 <= response.status_code < 300:
             return response.status_code, None, False
         return response.status_code, f"answered {response.status_code}", False
+
+    async def _refusal(self, url: httpx.URL) -> str | None:
+        """Why a delivery may not go to ``url`` (not a receiver in process), or None when it may."""
+        host = url.host
+        loopback = is_loopback_host(host)
+        try:
+            local = loopback or _is_local_address(host)
+        except ValueError:  # a host name: where it leads matters only when others could aim it
+            local = self.exposed and self.deliver_anywhere and await _resolves_locally(host, url.port or 443)
+        if local and self.exposed and not self.deliver_locally:
+            return (
+                "the emulator is served beyond loopback, and delivers to no loopback or private address unless "
+                "made with deliver_locally=True (serve --deliver-locally)"
+            )
+        if loopback or self.deliver_anywhere:
+            return None
+        return (
+            "the emulator delivers only to loopback addresses and receivers registered with it "
+            "(Emulator(deliver_anywhere=True) allows any host)"
+        )
 
 
 def _numbers(*values: object) -> bool:

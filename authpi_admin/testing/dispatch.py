@@ -225,6 +225,8 @@ class Dispatcher:
         lenient: list[str],
     ) -> Reply:
         self.state.request_count += 1
+        if spec.verb in MUTATIONS:
+            self.state.changes += 1  # may have changed the state: a periodic save looks (see snapshot.py)
         try:
             if spec.deprecated:  # the issuer-level routes 1.x removed
                 if self.state.strict:

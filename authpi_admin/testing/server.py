@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import threading
 from types import TracebackType
 
 import uvicorn
 
+from .._validation import is_loopback_host
 from .app import Emulator
 from .control_client import EmulatorControl
 
@@ -105,6 +105,8 @@ class EmulatorServer:
     ) -> None:
         self.emulator = emulator if emulator is not None else Emulator()
         self.host = host
+        if not self.is_loopback:  # others can create webhooks: none may aim this machine at its own services
+            self.emulator.deliverer.exposed = True
         self._socket = _bind(host, port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
@@ -136,12 +138,7 @@ class EmulatorServer:
     @property
     def is_loopback(self) -> bool:
         """True when only this machine can reach the server."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:  # a host name
-            return False
+        return is_loopback_host(self.host)
 
     def control(self) -> EmulatorControl:
         """A client of the served emulator's control API, over the socket."""

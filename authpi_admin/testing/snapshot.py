@@ -4,13 +4,21 @@ it holds, kept across restarts of ``serve --state FILE``).
 A seed file is the control API's seed body: ``{"objects": [{"collection": "/v1/accounts/...", "data":
 {...}}]}``. A state file is written whole or not at all (a new file renamed over the old one), and one
 that cannot be read back is an error that says so, never a silent start from nothing.
+
+What a state file keeps: every stored object with its version and sequence number (so ETags, cursors and
+ids go on), the id generator's state, the credentials (API keys and issued tokens with their expiry), and
+the clock (frozen at its time, or its offset from the real time). Not kept: the request log, writes,
+divergences, idempotency replays and faults. :class:`StateSaver` writes it while it changes, so a crash
+or a kill loses at most one interval.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +27,7 @@ from .state import Credential
 if TYPE_CHECKING:
     from .app import Emulator
 
-__all__ = ["STATE_FORMAT", "EmulatorFileError", "load_seed", "load_state", "save_state"]
+__all__ = ["STATE_FORMAT", "EmulatorFileError", "StateSaver", "check_writable", "load_seed", "load_state", "save_state"]
 
 STATE_FORMAT = "authpi-emulator-state/1"
 """What a state file says it is: its format and version."""
@@ -63,6 +71,7 @@ def save_state(emulator: Emulator, path: str | os.PathLike[str]) -> None:
             "credentials": [
                 {"header": header, **vars(credential)} for header, credential in emulator.state.credentials.items()
             ],
+            "clock": emulator.clock.state(),
         }
         text = json.dumps(content, ensure_ascii=False, allow_nan=False)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -90,7 +99,70 @@ def load_state(emulator: Emulator, path: str | os.PathLike[str]) -> bool:
         credentials = {item.pop("header"): Credential(**item) for item in content["credentials"]}
         with emulator.state.lock:
             emulator.store.load(content["store"])
-            emulator.state.credentials.update(credentials)
+            for header, credential in credentials.items():
+                emulator.state.accept(header, credential)
+            if "clock" in content:  # files from before the clock was kept run on the real time
+                emulator.clock.restore(content["clock"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise EmulatorFileError(f"the state file {path} is damaged ({type(error).__name__}: {error})") from None
     return True
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """:class:`EmulatorFileError` unless a state file can be written at ``path`` (its folder exists and takes
+    a new file, and the path is no folder): said at start, not found out at stop with everything lost."""
+    path = Path(path)
+    if path.is_dir():
+        raise EmulatorFileError(f"cannot write the state file {path}: it is a folder")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as error:
+        raise EmulatorFileError(f"cannot write the state file {path}: {error.strerror or error}") from None
+    os.close(handle)
+    Path(probe).unlink(missing_ok=True)
+
+
+class StateSaver:
+    """Writes an emulator's state to a file every ``interval`` seconds while it changes, and once more on
+    :meth:`stop`; each write is atomic (:func:`save_state`). A write that fails is said in one line on
+    stderr and tried again at the next interval: the emulator keeps serving. ``restored``: the file holds
+    the emulator's state already (it was just loaded from it), so nothing is written until it changes."""
+
+    def __init__(
+        self, emulator: Emulator, path: str | os.PathLike[str], interval: float, *, restored: bool = False
+    ) -> None:
+        self._emulator = emulator
+        self._path = Path(path)
+        self._interval = interval
+        # the change count the file holds (None: the file does not hold this emulator's state yet)
+        self._saved_at: int | None = emulator.state.changes if restored else None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="authpi-emulator-state", daemon=True)
+
+    def start(self) -> StateSaver:
+        self._thread.start()
+        return self
+
+    def save_if_changed(self) -> bool:
+        """Write the state if it changed since the last write; whether it was written (False on failure)."""
+        changes = self._emulator.state.changes
+        if changes == self._saved_at:
+            return True
+        try:
+            save_state(self._emulator, self._path)
+        except OSError as error:
+            print(f"warning: cannot write the state file {self._path}: {error.strerror or error}", file=sys.stderr)
+            return False
+        self._saved_at = changes
+        return True
+
+    def stop(self) -> bool:
+        """Stop the periodic writes and write what changed since the last; whether that last write worked."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        return self.save_if_changed()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self.save_if_changed()

@@ -127,6 +127,7 @@ class EmulatorState:
     divergence_count: int = 0  # every divergence ever recorded: a mark that stays true past the cap
     requests: deque[RequestLog] = field(init=False)
     request_count: int = 0
+    changes: int = 0  # grows with every change of state (writes, deliveries, control calls): what saving watches
     # called with (account, record) when a delivery waits for an attempt again (a redelivery): the
     # deliverer tracks it; new and loaded deliveries reach it through Store.watch. Nothing until set.
     deliveries_due: Callable[[str, Record], None] = field(default=lambda account, record: None)
