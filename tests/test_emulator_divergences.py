@@ -86,6 +86,35 @@ def test_the_plugin_sums_them_up_by_reason_naming_the_tests(pytester: pytest.Pyt
 def test_an_ini_option_makes_them_failures(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_mode = auto\nauthpi_divergences = fail\n")
     pytester.makepyfile(test_user=OLD_CODE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, errors=1)  # test_old_again's teardown reports it
-    result.stdout.fnmatch_lines(["*the AuthPI emulator accepted what today's API refuses: *"])
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rf")
+    result.assert_outcomes(passed=2, failed=1)  # a failure of the test that sent it, not a teardown error
+    result.stdout.fnmatch_lines(["FAILED test_user.py::test_old_again - Failed: the AuthPI emulator*"])
+
+
+SERVED_CODE = """
+from authpi_admin import AuthPIAdmin
+
+async def test_served_old(authpi_server):
+    async with AuthPIAdmin(api_key="key_test", account_id="me", base_url=authpi_server.base_url) as admin:
+        await admin.issuers.list()
+
+async def test_served_today(authpi_server):
+    async with AuthPIAdmin(api_key=("key_test", "sec_test"), base_url=authpi_server.base_url) as admin:
+        await admin.issuers.list()
+"""
+
+
+@pytest.mark.parametrize("mode", ["report", "fail"])
+def test_divergences_through_the_served_fixture_belong_to_the_test_that_made_them(
+    pytester: pytest.Pytester, mode: str
+) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_mode = auto\nauthpi_divergences = {mode}\n")
+    pytester.makepyfile(test_served=SERVED_CODE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rf")
+    if mode == "fail":
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(["FAILED test_served.py::test_served_old - Failed: the AuthPI emulator*"])
+    else:
+        result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"{BEARER}: 1 request(s), from 1 test(s)", "    test_served.py::test_served_old"])
+    assert "    authpi_server" not in result.stdout.lines

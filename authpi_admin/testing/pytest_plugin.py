@@ -15,7 +15,7 @@ is async: pytest needs pytest-asyncio (or anyio) to run the tests that use it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
@@ -66,14 +66,39 @@ def _diverged(config: pytest.Config) -> list[tuple[str, Divergence]]:
     return config.stash.setdefault(_DIVERGED, [])
 
 
-def _keep_divergences(request: pytest.FixtureRequest, emulator: Emulator, since: int, owner: str) -> None:
-    """Remember what ``emulator`` accepted but today's API refuses since ``since``; with
-    ``authpi_divergences = fail``, fail the test that sent it."""
-    found = emulator.divergences[since:]
-    _diverged(request.config).extend((owner, divergence) for divergence in found)
-    if found and request.config.getini("authpi_divergences") == "fail":
+# The fixtures whose emulators a test's requests reach: what each holds, as the emulator.
+_EMULATOR_OF: dict[str, Callable[[Any], Emulator]] = {
+    "authpi_emulator": lambda emulator: cast("Emulator", emulator),
+    "authpi_server": lambda server: cast("EmulatorServer", server).emulator,
+}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Around a test's own call: what its fixtures' emulators (in process or served) accepted that today's
+    API refuses is the test's, named by it; with ``authpi_divergences = fail``, the test fails (in its call,
+    not as a teardown error)."""
+    fixtures = getattr(item, "funcargs", {})
+    emulators = [emulator_of(fixtures[name]) for name, emulator_of in _EMULATOR_OF.items() if name in fixtures]
+    marks = [(emulator, emulator.state.divergence_count) for emulator in emulators]
+    try:
+        outcome = yield
+    except BaseException:
+        _keep_divergences(item, marks)  # the test failed already: its own failure is what it reports
+        raise
+    found = _keep_divergences(item, marks)
+    if found and item.config.getini("authpi_divergences") == "fail":
         reasons = sorted({reason for divergence in found for reason in divergence.reasons})
         pytest.fail(f"the AuthPI emulator accepted what today's API refuses: {'; '.join(reasons)}", pytrace=False)
+    return outcome
+
+
+def _keep_divergences(item: pytest.Item, marks: list[tuple[Emulator, int]]) -> list[Divergence]:
+    """Remember, under the test's name, what each emulator accepted since its mark that today's API
+    refuses; what was found."""
+    found = [divergence for emulator, mark in marks for divergence in emulator.state.divergences_since(mark)]
+    _diverged(item.config).extend((item.nodeid, divergence) for divergence in found)
+    return found
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -122,7 +147,6 @@ def authpi_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         yield emulator
     finally:
         emulator.close()
-    _keep_divergences(request, emulator, 0, request.node.nodeid)
 
 
 def _async_fixture() -> Callable[[_Fixture], _Fixture]:
@@ -153,4 +177,3 @@ def authpi_server(pytestconfig: pytest.Config) -> Iterator[EmulatorServer]:
     with EmulatorServer(Emulator(strict=bool(pytestconfig.getini("authpi_strict")))) as server:
         yield server
     server.emulator.close()
-    _diverged(pytestconfig).extend(("authpi_server", divergence) for divergence in server.emulator.divergences)
