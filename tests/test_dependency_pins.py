@@ -74,3 +74,22 @@ def test_uvicorn_keeps_the_state_the_stop_reads() -> None:
         assert hasattr(inner.lifespan, "shutdown")
         thread = server._thread
     assert thread is not None and not thread.is_alive()  # the stop ended the serving thread
+
+
+async def test_a_response_given_its_body_as_read_reads_as_one_built_with_content() -> None:
+    """The emulator's in-process transport sets httpx's private ``_content`` (transport.answered): such a
+    response must read exactly as ``Response(content=...)`` does, for the SDK and for a user's own code."""
+    from authpi_admin._reading import read_body
+    from authpi_admin.testing.transport import answered
+
+    body = '{"data": {"name": "Ünïcode"}}'.encode()
+    request = httpx.Request("GET", "http://localhost/v1/x")
+    headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+    ours, theirs = answered(200, headers, body, request), httpx.Response(200, headers=headers, content=body)
+    for response in (ours, theirs):
+        assert response.is_stream_consumed and response.content == body and response.text == body.decode()
+        assert response.json() == {"data": {"name": "Ünïcode"}}
+        assert b"".join(response.iter_bytes()) == body
+        assert [chunk async for chunk in response.aiter_bytes()] == [body]
+    assert ours.headers == theirs.headers
+    assert await read_body(ours, error=False) == body and await read_body(ours, error=True) == body

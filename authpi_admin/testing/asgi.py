@@ -29,7 +29,11 @@ class AsgiApp:
         if scope["type"] != "http":
             raise ValueError(f"the emulator serves HTTP only, not {scope['type']!r}")
         headers = first_values([(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]])
-        body = await _read_body(receive, headers.get("content-length", ""))
+        declared = headers.get("content-length")
+        if declared is None and "transfer-encoding" not in headers:
+            body: bytes | None = b""  # no body follows (a GET): nothing to wait for
+        else:
+            body = await _read_body(receive, declared or "")
         query = scope.get("query_string", b"").decode("latin-1")
         reply = await self.dispatcher.dispatch(Incoming(scope["method"], scope["path"], query, headers, body))
         await _send(reply, send, head=scope["method"] == "HEAD")

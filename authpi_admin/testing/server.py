@@ -109,8 +109,9 @@ class EmulatorServer:
             self.emulator.deliverer.exposed = True
         self._socket = _bind(host, port)
         self.port: int = self._socket.getsockname()[1]
+        # the emulator's ASGI app itself, not the Emulator that forwards to it: one call less per request
         config = uvicorn.Config(
-            self.emulator, log_level=log_level, lifespan="off", access_log=False, timeout_keep_alive=30
+            self.emulator.app, log_level=log_level, lifespan="off", access_log=False, timeout_keep_alive=30
         )
         self._server = _PromptServer(config)
         self._thread: threading.Thread | None = None

@@ -12,7 +12,21 @@ import httpx
 from .dispatch import MAX_BODY_BYTES, Dispatcher, DroppedConnection
 from .wire import Incoming, first_values
 
-__all__ = ["EmulatorTransport"]
+__all__ = ["EmulatorTransport", "answered"]
+
+
+def answered(status: int, headers: list[tuple[str, str]], body: bytes, request: httpx.Request) -> httpx.Response:
+    """An ``httpx.Response`` that holds ``body`` as read already, as ``Response(content=body)`` would, without
+    reading it through httpx's decoders again (a third of the emulator's cost of a small answer in process).
+
+    It sets httpx's private ``_content`` beside the public stream: httpx is bounded above in
+    ``pyproject.toml``, and ``tests/test_dependency_pins.py`` pins that such a response reads as one built
+    with ``content=``.
+    """
+    response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
+    response._content = body
+    response.is_stream_consumed = True
+    return response
 
 
 class EmulatorTransport(httpx.AsyncBaseTransport):
@@ -35,5 +49,4 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
         reply = await self._dispatcher.dispatch(incoming)
         if reply.cut:
             raise DroppedConnection("the emulator dropped the connection (injected fault)", request=request)
-        content = b"" if request.method == "HEAD" else reply.body
-        return httpx.Response(reply.status, headers=reply.wire_headers(), content=content, request=request)
+        return answered(reply.status, reply.wire_headers(), b"" if request.method == "HEAD" else reply.body, request)
