@@ -25,6 +25,9 @@ pytestmark = pytest.mark.chaos
 OPERATIONS = 2_000
 TASKS = 50
 DEADLINE = 240.0
+# The client's timeout: far above what a request takes on a loaded machine (no outcome may depend on the
+# machine's speed), and below the latency fault, which it must cut short (a stalled answer, not a slow one).
+TIMEOUT = 2.0
 # (fault, probability); checked in order, together about 30% of requests
 FAULTS: list[tuple[dict[str, Any], float]] = [
     ({"status": 429, "retry_after": 0}, 0.07),
@@ -32,7 +35,7 @@ FAULTS: list[tuple[dict[str, Any], float]] = [
     ({"status": 503}, 0.05),
     ({"status": 504}, 0.04),
     ({"drop": True}, 0.04),
-    ({"latency": 0.6}, 0.03),  # past the client's 0.3 s timeout
+    ({"latency": TIMEOUT + 1.0}, 0.03),  # past the client's timeout, and over before the server's stop grace
     ({"malformed": True}, 0.03),
 ]
 
@@ -61,7 +64,7 @@ async def run_chaos(server: EmulatorServer, issuer: str) -> dict[str, Any]:
     async with AuthPIAdmin(
         api_key="key_test",
         base_url=server.base_url,
-        timeout=0.3,
+        timeout=TIMEOUT,
         retries={"limit": 3, "delay": 0.01, "max_delay": 0.1},
     ) as admin:
         users = admin.issuer(issuer).users
@@ -107,14 +110,17 @@ async def run_chaos(server: EmulatorServer, issuer: str) -> dict[str, Any]:
         counter = AttemptCounter()
         log = logging.getLogger("authpi_admin")
         log.addHandler(counter)
-        previous = log.level
+        previous = log.level, log.propagate
+        # the debug records go to the counter only: a failure prints the table below, not 2,500 log lines
         log.setLevel(logging.DEBUG)
+        log.propagate = False
         try:
             async with asyncio.timeout(DEADLINE):
                 await asyncio.gather(*(worker(i) for i in range(TASKS)))
         finally:
             log.removeHandler(counter)
-            log.setLevel(previous)
+            log.setLevel(previous[0])
+            log.propagate = previous[1]
         pool = admin.http._http._transport._pool  # type: ignore[attr-defined]
     open_tasks = asyncio.all_tasks() - {asyncio.current_task()}
     return {
