@@ -31,7 +31,7 @@ from .dispatch import Dispatcher, DroppedConnection
 from .document import load_document
 from .faults import Faults
 from .handlers import Handlers
-from .kinds import shown
+from .kinds import KINDS, shown
 from .records import Problem
 from .state import Credential, Divergence, EmulatorLimits, EmulatorState, WriteLog
 from .store import Store
@@ -111,7 +111,7 @@ class Emulator:
         self.document = load_document()
         emulator_clock = clock if isinstance(clock, EmulatorClock) else EmulatorClock(clock)
         limits = limits or EmulatorLimits()
-        store = Store(seed, caps={"events": limits.events, "deliveries": limits.deliveries})
+        store = Store(KINDS, seed, caps={"events": limits.events, "deliveries": limits.deliveries})
         self.state = EmulatorState(account_id, store, Faults(seed), emulator_clock, strict, limits)
         self.handlers = Handlers(self.state)
         self.control_key = control_key

@@ -5,12 +5,23 @@ from __future__ import annotations
 import bisect
 import random
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from .kinds import KINDS
 from .records import Record
 
-__all__ = ["Store"]
+__all__ = ["KindRules", "Store"]
+
+
+class KindRules(Protocol):
+    """What the store needs to know of a kind (a :class:`~.kinds.base.Kind` is one): the prefix of its
+    ids, and the groups of fields whose values are unique among its siblings. The store knows no kind by
+    name: the emulator hands it their rules, so the kinds may use the store and not the other way round."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def unique(self) -> tuple[tuple[str, ...], ...]: ...
 
 
 # (kind, account, unique field group, the siblings' parents) -> the group's values (lower-cased) -> record key
@@ -36,7 +47,8 @@ class Store:
     per account, the oldest removed first.
     """
 
-    def __init__(self, seed: int = 0, caps: Mapping[str, int] | None = None) -> None:
+    def __init__(self, kinds: Mapping[str, KindRules], seed: int = 0, caps: Mapping[str, int] | None = None) -> None:
+        self._kinds = kinds
         self._seed = seed
         self._random = random.Random(seed)
         self._watchers: dict[str, Callable[[str, Record], None]] = {}  # kept across clear()
@@ -67,7 +79,7 @@ class Store:
         self._children: dict[tuple[str, str, str], dict[tuple[str, str], None]] = {}
 
     def new_id(self, kind: str) -> str:
-        return f"{KINDS[kind].prefix}_{self._random.getrandbits(64):016x}"
+        return f"{self._kinds[kind].prefix}_{self._random.getrandbits(64):016x}"
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -165,9 +177,8 @@ class Store:
                 if not holders:  # the group's parent may be gone for good: leave no empty entry behind
                     del self._unique[index]
 
-    @staticmethod
-    def _unique_values(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
-        for group in KINDS[kind].unique:
+    def _unique_values(self, kind: str, data: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+        for group in self._kinds[kind].unique:
             if all(data.get(name) is not None for name in group):
                 yield group, tuple(str(data[name]).lower() for name in group)
 
@@ -230,7 +241,7 @@ class Store:
             record.version = int(item["version"])
             record.touch()
             account = str(item["account"])
-            if record.kind not in KINDS:
+            if record.kind not in self._kinds:
                 raise ValueError(f"unknown kind {record.kind!r}")
             self._place(record, account)  # in dump order, which is creation order
         self._seq = int(dumped["seq"])
