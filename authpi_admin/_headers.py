@@ -21,8 +21,12 @@ def allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     if not headers:
         return {}
     check_headers(headers)
-    lowered = ((name.lower(), value) for name, value in headers.items())
-    return {name: value for name, value in lowered if name not in RESERVED_HEADERS}
+    allowed = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered not in RESERVED_HEADERS:
+            allowed[lowered] = value
+    return allowed
 
 
 def starting_headers(

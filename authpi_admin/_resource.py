@@ -285,9 +285,10 @@ class _Node:
         body: Any = None,
     ) -> R:
         """Send the call ``endpoint`` describes and return its answer in the endpoint's shape."""
-        if hasattr(body, "model_dump"):  # a pydantic model: sent as its JSON form, fields set only
+        plain = type(body) is dict  # the usual body: nothing to convert or check (the checks cost, per call)
+        if not plain and hasattr(body, "model_dump"):  # a pydantic model: sent as its JSON form, fields set only
             body = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        if (body is not None or endpoint.body_required) and not isinstance(body, Mapping):
+        if not plain and (body is not None or endpoint.body_required) and not isinstance(body, Mapping):
             # every request body the API documents is a JSON object
             raise TypeError(f"body must be a dict (a JSON object), not {type(body).__name__}")
         if endpoint.model is not None and endpoint.model not in _MODEL_CLASSES:

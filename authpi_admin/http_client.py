@@ -71,6 +71,11 @@ class _Prepared:
     deadline: float | None  # seconds one attempt may take, connect to last byte (httpx limits each read)
 
 
+# json.dumps(body, allow_nan=False) builds a new encoder on every call (any non-default option does): one,
+# made once, writes the same bytes.
+_JSON = json.JSONEncoder(allow_nan=False)
+
+
 def encode_body(body: Any) -> bytes:
     """The JSON bytes sent for ``body``: ``json.dumps`` with its defaults, as 0.3.0 sent them.
 
@@ -78,10 +83,10 @@ def encode_body(body: Any) -> bytes:
     sent back as it is; nested ones are data and are kept. ``NaN`` and infinities are refused
     (``ValueError``): they are not JSON. ``TypeError`` for anything JSON cannot hold.
     """
-    if isinstance(body, Mapping):
+    if type(body) is dict or isinstance(body, Mapping):
         body = {key: value for key, value in body.items() if not (isinstance(key, str) and key.startswith("_"))}
     try:
-        return json.dumps(body, allow_nan=False).encode()
+        return _JSON.encode(body).encode()
     except RecursionError:
         raise ValueError("The body is nested too deeply to send as JSON") from None
 
