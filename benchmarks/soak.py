@@ -77,7 +77,8 @@ def flat_with_age(requests: int) -> list[Row]:
     # The two ages cannot be interleaved, so a slow stretch of the machine would read as age: compare the
     # faster half of each age's windows, matched by rank (fastest with fastest, ...).
     half = max(1, min(len(times_first), len(times_second)) // 2)
-    by_rank = [later / earlier for earlier, later in zip(sorted(times_first)[:half], sorted(times_second)[:half])]
+    fastest_first, fastest_second = sorted(times_first)[:half], sorted(times_second)[:half]
+    by_rank = [later / earlier for earlier, later in zip(fastest_first, fastest_second, strict=True)]
     return [
         at_most(
             f"served emulator soak: resident memory at {second:,} / {first:,} requests",
