@@ -205,8 +205,10 @@ class Emulator:
             state.store.clear()
             self.deliverer.forget_all()
             state.faults.clear()
-            logs = (state.credentials, state.issued_tokens, state.idempotency, state.writes, state.divergences)
-            for log in (*logs, state.requests):
+            state.credentials.clear()
+            state.issued_tokens.clear()
+            state.idempotency.clear()
+            for log in (state.writes, state.divergences, state.requests):
                 log.clear()
             state.request_count = 0
             state.clock.reset()

@@ -32,9 +32,10 @@ REQUEST_LOG_SIZE = 10_000
 class EmulatorLimits:
     """How much an emulator remembers, so that one serving for days holds what it holds on its first hour.
 
-    Every log and history is capped; past its cap the oldest entry is forgotten first. The defaults keep
-    memory flat from about 10,000 requests on (see the soak row of ``benchmarks/``). Stored objects that a
-    user makes (issuers, users, ...) are not capped: only what grows by itself.
+    Every log and history is capped; past its cap the oldest entry is forgotten first, so memory stops
+    growing once the caps are reached (in the soak row of ``benchmarks/``, where half the requests leave an
+    event behind, from 20,000 requests on). Stored objects that a user makes (issuers, users, ...) are not
+    capped: only what grows by itself.
     """
 
     requests: int = REQUEST_LOG_SIZE

@@ -98,11 +98,11 @@ class Store:
         return record
 
     def _place(self, record: Record, account: str) -> None:
-        """Hold ``record``: in its table, its unique index and its collection's creation order."""
+        """Hold ``record``: in its table, its unique index, its parents' descendants and its collection's
+        creation order; past the kind's cap the oldest goes, and the kind's watcher is told."""
         collection = (record.kind, account)
         table = self.table(record.kind, account)
-        replaced = table.get(record.key)
-        if replaced is not None:  # the same key stored again (a seed): the old record goes first
+        if record.key in table:  # the same key stored again (a seed): the old record goes first
             self.remove(record.kind, account, record.key)
         table[record.key] = record
         self._index(record, account)
