@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._logging import configure_from_environment
+from ._raw import RawResponse
 from ._version import SDK_VERSION
 from .client import AuthPIAdmin
 from .errors import *  # noqa: F403 - every name of errors.__all__ is the package's too (below)
 from .pagination import Page
+from .retries import RetryEvent, RetryPolicy
 
 if TYPE_CHECKING:
     from .generated.models import WebhookEventType
@@ -26,6 +28,9 @@ __all__ = [
     "AuthPIAdmin",
     "IssuerScope",
     "Page",
+    "RawResponse",
+    "RetryEvent",
+    "RetryPolicy",
     "UserScope",
     "WebhookEventType",
     "WebhookScope",

@@ -354,4 +354,4 @@ def _signature(op: Operation) -> tuple[Any, ...]:
     query = tuple((p.name, str(p.schema.get("type"))) for p in op.in_("query"))
     headers = tuple(p.name for p in op.in_("header"))
     body = None if op.body_schema is None else op.body_required
-    return (op.verb, op.sdk_suffix, query, headers, body, op.returns)
+    return (op.verb, op.sdk_suffix, op.suffix, query, headers, body, op.returns)

@@ -82,14 +82,27 @@ class Endpoint(Generic[R]):
 
     ``path`` is a template such as ``"/{org_id}/{group_id}"``; its placeholders are filled, in order,
     with validated ids. Built once per operation when its module loads, so the parsing is not paid per call.
+    ``operation`` names the SDK method (``"UsersResource.list"``) in retry events, logs and traces;
+    ``template`` is ``path`` with the document's placeholder names, where they differ from the method's.
     """
 
-    __slots__ = ("_literals", "body_required", "id_names", "method", "model", "path", "shape")
+    __slots__ = ("_literals", "body_required", "id_names", "method", "model", "operation", "path", "shape", "template")
 
-    def __init__(self, method: str, path: str, shape: Shape[R], *, body_required: bool = False) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        shape: Shape[R],
+        operation: str = "",
+        *,
+        body_required: bool = False,
+        template: str | None = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.shape = shape
+        self.operation = operation
+        self.template = path if template is None else template
         self.body_required = body_required  # the method's body parameter has no default: None is a mistake
         self.model: str | None = shape.name if isinstance(shape, _ModelShape) else None  # the answer's model
         self.id_names: tuple[str, ...] = tuple(_PLACEHOLDER.findall(path))
@@ -257,11 +270,16 @@ async def _ready_model_off_the_loop(name: str) -> None:
 
 
 class _Node:
-    """Holds the transport and the base path every call of a resource or scope starts from."""
+    """Holds the transport and the base path every call of a resource or scope starts from.
 
-    def __init__(self, client: HttpClient, base_path: str) -> None:
+    ``template`` is the base path as the document writes it (``/v1/accounts/{account_id}/issuers``),
+    which traces name calls by; accessors pass it on. Without it the base path is taken as it is.
+    """
+
+    def __init__(self, client: HttpClient, base_path: str, *, template: str | None = None) -> None:
         self._client = client
         self._base_path = base_path
+        self._template = base_path if template is None else template
 
     @property
     def base_path(self) -> str:
@@ -300,6 +318,8 @@ class _Node:
             query,
             options.request_headers(),
             options.timeout,
+            endpoint.operation,
+            self._template + endpoint.template,
         )
         answer = endpoint.shape(response)
         if isinstance(answer, Page):  # a list call: the page can fetch the one after it
@@ -338,5 +358,9 @@ class Resource(_Node):
 class Scope(_Node):
     """Base of every generated ``XScope(client, base_path, x_id)``: addresses ``base_path/x_id``."""
 
-    def __init__(self, client: HttpClient, base_path: str, scope_id: str, id_name: str) -> None:
-        super().__init__(client, f"{base_path}/{validate_path_segment(scope_id, id_name)}")
+    def __init__(
+        self, client: HttpClient, base_path: str, scope_id: str, id_name: str, *, template: str | None = None
+    ) -> None:
+        # ``template`` is base_path's, as for a resource: the scope's own adds its placeholder
+        path = f"{base_path}/{validate_path_segment(scope_id, id_name)}"
+        super().__init__(client, path, template=f"{base_path if template is None else template}/{{{id_name}}}")

@@ -20,6 +20,9 @@ __all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
 
 DEFAULT_BASE_URL = "https://api.authpi.dev"
 
+# The account-level base path as the document writes it (traces name calls by templates, not ids).
+_ACCOUNT_TEMPLATE = "/v1/accounts/{account_id}"
+
 
 class AuthPIAdmin(AccountRoot):
     """An async client for the AuthPI Core API, scoped to one account.
@@ -37,6 +40,10 @@ class AuthPIAdmin(AccountRoot):
     API replays it rather than applying it twice); ``idempotency_keys=True`` gives every write without one
     a fresh key, so all writes retry safely. At most ``max_concurrency`` requests (default 100, httpx's
     pool size) are in flight at once; more wait their turn in the client.
+
+    With OpenTelemetry's API installed (the ``otel`` extra) and a tracer provider (``tracer_provider``, else
+    the application's global one), every call makes an operation span with one span per attempt under it;
+    ``tracing=False`` turns that off. See the Observability guide.
     """
 
     def __init__(
@@ -50,10 +57,12 @@ class AuthPIAdmin(AccountRoot):
         http_client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         default_headers: Mapping[str, str] | None = None,
-        retries: bool | Mapping[str, Any] | RetryConfig | None = True,
+        retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None = True,
         allow_insecure_http: bool = False,
         idempotency_keys: bool = False,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        tracer_provider: object | None = None,
+        tracing: bool = True,
     ) -> None:
         check_credential(api_key, access_token)
         if access_token and not account_id:
@@ -71,8 +80,11 @@ class AuthPIAdmin(AccountRoot):
             allow_insecure_http=allow_insecure_http,
             idempotency_keys=idempotency_keys,
             max_concurrency=max_concurrency,
+            tracer_provider=tracer_provider,
+            tracing=tracing,
         )
         self._base_path = f"/v1/accounts/{account}"
+        self._template = _ACCOUNT_TEMPLATE
         self.account_id = account_id
 
     def __repr__(self) -> str:
@@ -110,6 +122,7 @@ class AuthPIAdmin(AccountRoot):
         sibling = object.__new__(type(self))
         sibling._client = self._client.with_options(timeout=timeout, retries=retries, headers=headers)
         sibling._base_path = self._base_path
+        sibling._template = self._template
         sibling.account_id = self.account_id
         return sibling
 

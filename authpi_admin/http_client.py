@@ -6,6 +6,7 @@ Resource classes describe a call (method, path, query, body, headers) and hand i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -22,8 +23,10 @@ from ._deadlines import Deadlines
 from ._headers import allowed_headers, starting_headers
 from ._in_flight import InFlightLimit, InFlightSlot
 from ._open_calls import SharedPool
+from ._raw import FINAL_ATTEMPT
 from ._reading import Answer, ApiResponse, AttemptDeadline, as_object, failure, redacted, success_for
 from ._sending import direct_route, exchange, is_made_for_the_sdk
+from ._tracing import OperationTrace, Tracing, check_tracer_provider
 from ._validation import (
     DEFAULT_TIMEOUT,
     check_base_url,
@@ -34,8 +37,8 @@ from ._validation import (
     timeout_phases,
     validate_path_segment,
 )
-from .errors import ClosedClientError, ConfigurationError
-from .retries import RetryConfig, RetryPolicy
+from .errors import AUTO_RETRIED_STATUSES, ClosedClientError, ConfigurationError
+from .retries import RetryConfig, RetryEvent, RetryPolicy
 
 if TYPE_CHECKING:
     import asyncio
@@ -56,6 +59,12 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How many parsed request URLs a client keeps (then it starts over).
 _URL_CACHE_SIZE = 256
 
+# What a call made through HttpClient.request() is named in retry events, logs and traces.
+_REQUEST = "HttpClient.request"
+
+# Entered around an attempt that is not traced (reusable: it does nothing).
+_UNTRACED = contextlib.nullcontext()
+
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
@@ -69,6 +78,8 @@ class _Prepared:
     idempotent: bool  # a write with an Idempotency-Key: retried like a read
     timeout: httpx.Timeout | None  # None: the injected httpx client's own timeout
     deadline: float | None  # seconds one attempt may take, connect to last byte (httpx limits each read)
+    operation: str  # the SDK method it is (UsersResource.list), for retry events, logs and traces
+    trace: OperationTrace | None  # the call's span, when it is traced
 
 
 # json.dumps(body, allow_nan=False) builds a new encoder on every call (any non-default option does): one,
@@ -116,8 +127,11 @@ class HttpClient:
         allow_insecure_http: bool = False,
         idempotency_keys: bool = False,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        tracer_provider: object | None = None,
+        tracing: bool = True,
     ) -> None:
         scheme, token = check_credential(api_key, access_token)
+        check_tracer_provider(tracer_provider)
         configured = timeout_config(timeout)
         self._base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._retry = RetryPolicy.from_option(retries)
@@ -149,6 +163,8 @@ class HttpClient:
         self._urls: dict[str, httpx.URL] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # set by the first request
         self._deadlines = Deadlines()
+        self._tracing = Tracing(enabled=bool(tracing), provider=tracer_provider)
+        self._server = httpx.URL(self._base_url)  # the host and port traces name
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self._base_url!r})"
@@ -191,7 +207,7 @@ class HttpClient:
 
     async def whoami(self) -> dict[str, Any]:
         """``GET /v1/me``, unwrapped: who the credential is, and the accounts it may act on."""
-        return as_object(await self.request("GET", "/v1/me"))
+        return as_object(await self._perform("GET", "/v1/me", None, None, None, None, "AuthPIAdmin.whoami", "/v1/me"))
 
     async def close(self) -> None:
         """Stop taking requests, end the calls in flight, and close the httpx client if the SDK made it.
@@ -237,6 +253,35 @@ class HttpClient:
         query: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
+        operation: str = _REQUEST,
+        template: str | None = None,
+    ) -> ApiResponse:
+        """One call, named ``operation`` (the SDK method) and traced when the application traces.
+
+        ``template`` is the document's path template of the call (placeholders kept), for traces.
+        """
+        tools = self._tracing.tools()
+        if tools is None:
+            return await self._run(method, path, body, query, headers, timeout, operation, None)
+        trace = OperationTrace(tools, operation, method.upper(), template, self._server)
+        try:
+            answer = await self._run(method, path, body, query, headers, timeout, operation, trace)
+        except BaseException as error:
+            trace.end(error)
+            raise
+        trace.end(None)
+        return answer
+
+    async def _run(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+        operation: str,
+        trace: OperationTrace | None,
     ) -> ApiResponse:
         """One call from start to end: room in flight, the account, then attempts until one answers.
 
@@ -260,7 +305,8 @@ class HttpClient:
                 slot.give_back()
                 path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
                 await slot.take()
-            return await self._send(self._prepare(method, path, body, query, headers, timeout), slot)
+            prepared = self._prepare(method, path, body, query, headers, timeout, operation, trace)
+            return await self._send(prepared, slot)
         except asyncio.CancelledError:
             if waiter is not None:
                 slot.left_queue(waiter)
@@ -273,20 +319,30 @@ class HttpClient:
 
     async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
         """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting
-        (to retry, or for a token refresh, whose callback may use this client)."""
+        (to retry, or for a token refresh, whose callback may use this client).
+
+        ``attempts`` counts every attempt (a resend after a token refresh too); ``retries_done`` only the
+        retries the policy allowed, which its ``limit`` bounds.
+        """
+        attempts = 0
         retries_done = 0
         refreshed = False
         while True:
             if self.is_closed:  # the one check before every attempt: no attempt starts on a closed client
                 raise ClosedClientError()
             generation = self._token.generation
-            outcome = await self._attempt(prepared, retries_done + 1)
+            attempts += 1
+            outcome, elapsed = await self._attempt(prepared, attempts)
             if isinstance(outcome, Answer):
                 response = outcome.response
                 if 200 <= response.status_code < 300:
+                    final = FINAL_ATTEMPT.get()
+                    if final is not None:  # a raw call (with_raw_response) keeps the final response
+                        final.note(response, elapsed, attempts - 1)
                     return success_for(response, outcome.body)
                 if response.status_code == 401 and self._token.can_refresh and not refreshed:
                     refreshed = True
+                    logger.info("%s: the API answered 401; refreshing the access token", prepared.operation)
                     slot.give_back()
                     await self._token.refresh(generation, prepared.deadline)
                     await slot.take()
@@ -298,9 +354,27 @@ class HttpClient:
                 if policy is None
                 else policy.delay(prepared.method, retries_done, answered, idempotent=prepared.idempotent)
             )
+            status, error_type = _reason(outcome)
             if policy is None or wait is None:
+                if status is None or status in AUTO_RETRIED_STATUSES:  # a failure that retries are for
+                    logger.info(
+                        "%s: giving up after %d attempt(s) (%s)", prepared.operation, attempts, status or error_type
+                    )
                 raise failure(outcome, prepared.method, prepared.url)
+            logger.info(
+                "%s: retrying %s after attempt %d (%s) in %.2f s",
+                prepared.operation,
+                prepared.method,
+                attempts,
+                status or error_type,
+                wait,
+            )
+            if prepared.trace is not None:
+                prepared.trace.retry_wait(attempts, str(status or error_type), wait)
             slot.give_back()
+            if policy.on_retry is not None:
+                event = RetryEvent(prepared.operation, prepared.method, attempts, wait, status, error_type)
+                await policy.tell(event)
             await policy.sleep(wait)
             await slot.take()
             retries_done += 1
@@ -340,6 +414,8 @@ class HttpClient:
         query: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
+        operation: str = _REQUEST,
+        trace: OperationTrace | None = None,
     ) -> _Prepared:
         """Check and encode everything the caller gave, before anything is sent."""
         url = self._url(path, query)
@@ -359,7 +435,7 @@ class HttpClient:
         idempotent = write and extra is not None and "idempotency-key" in extra
         call_timeout = self._timeout_config if timeout is None else timeout_config(timeout)
         deadline = self._deadline_for(call_timeout or self._http.timeout)
-        return _Prepared(method, path, url, extra, content, idempotent, call_timeout, deadline)
+        return _Prepared(method, path, url, extra, content, idempotent, call_timeout, deadline, operation, trace)
 
     def _deadline_for(self, timeout: httpx.Timeout) -> float | None:
         """:func:`_longest_phase` of ``timeout``, remembered for the last timeout asked about (usually the
@@ -400,29 +476,62 @@ class HttpClient:
                 self._urls[key] = url
         return url
 
-    async def _attempt(self, prepared: _Prepared, attempt: int) -> Answer | httpx.HTTPError:
-        """Send once under the whole-attempt deadline: the answer (body read, bounded), or the httpx error."""
+    async def _attempt(self, prepared: _Prepared, attempt: int) -> tuple[Answer | httpx.HTTPError, float]:
+        """Send once under the whole-attempt deadline: the answer (body read, bounded) or the httpx error,
+        and the seconds it took. ``attempt`` counts from 1."""
         import asyncio  # the loop is running: already imported
 
         started = time.perf_counter()
         deadline = prepared.deadline
         outcome: Answer | httpx.HTTPError
+        span = None if prepared.trace is None else prepared.trace.attempt(prepared.method, prepared.url, attempt)
         guarded = self._deadlines.enter(deadline)
         try:
             headers = self._headers(prepared.headers)
-            outcome = await exchange(
-                self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
-            )
+            if span is not None:
+                span.inject(headers)
+            with _UNTRACED if span is None else span.stepping_aside():
+                outcome = await exchange(
+                    self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
+                )
         except asyncio.CancelledError:
             if not self._deadlines.claims(guarded):
+                if span is not None:
+                    span.end(None, "CancelledError")
                 raise  # cancelled by its caller (or by close()): not the deadline's to turn into a timeout
             outcome = AttemptDeadline(f"the attempt took longer than {deadline} s, connect to last byte")
         except httpx.HTTPError as error:
             outcome = redacted(error)
+        except BaseException as error:  # a typed error of the SDK's (a body too large): the span still ends
+            if span is not None:
+                span.end(None, type(error).__name__)
+            raise
         finally:
             self._deadlines.leave(guarded)
+        elapsed = time.perf_counter() - started
+        if span is not None:
+            span.end(*_reason(outcome))
         if logger.isEnabledFor(logging.DEBUG):
             result = outcome.response.status_code if isinstance(outcome, Answer) else type(outcome).__name__
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %s (attempt %d, %.1f ms)", prepared.method, prepared.path, result, attempt, elapsed)
-        return outcome
+            logger.debug(
+                "%s: %s %s -> %s (attempt %d, %.1f ms)",
+                prepared.operation,
+                prepared.method,
+                prepared.path,
+                result,
+                attempt,
+                elapsed * 1000,
+            )
+        return outcome, elapsed
+
+
+def _reason(outcome: Answer | httpx.HTTPError) -> tuple[int | None, str | None]:
+    """What an attempt came to: its status code, or the httpx class of the error that came instead.
+
+    A subclass made outside httpx (the SDK's whole-attempt deadline, the emulator's dropped connection)
+    is named by the httpx class it extends, so every path to the wire names a failure alike.
+    """
+    if isinstance(outcome, Answer):
+        return outcome.response.status_code, None
+    kind = next(cls for cls in type(outcome).__mro__ if cls.__module__.startswith("httpx"))
+    return None, kind.__name__

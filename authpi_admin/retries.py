@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -13,7 +14,7 @@ import httpx
 from ._retry_after import parse_retry_after
 from .errors import AUTO_RETRIED_STATUSES, ConfigurationError
 
-__all__ = ["RETRYABLE_METHODS", "RetryConfig", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRYABLE_METHODS", "RetryConfig", "RetryEvent", "RetryPolicy", "parse_retry_after"]
 
 # Methods that are safe to send again: the only ones retried automatically.
 RETRYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -85,6 +86,34 @@ class RetryConfig:
         return min(self.backoff_for(retry_number) * (1.0 - 0.25 * fraction), self.max_delay)
 
 
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """One retry about to happen, as ``RetryPolicy(on_retry=...)`` is told of it before the wait.
+
+    ``operation`` names the SDK method (``"UsersResource.list"``; ``"HttpClient.request"`` for a call made
+    with :meth:`~authpi_admin.http_client.HttpClient.request`), ``method`` its HTTP verb. ``attempt`` is the
+    attempt that failed (1 for the first), so the next one is ``attempt + 1``. The reason is
+    ``status_code`` (429, 502, 503, 504) or, when no answer came, ``error_type`` (the httpx error class,
+    ``"ConnectTimeout"``). ``wait`` is the seconds the policy sleeps before the next attempt.
+    """
+
+    operation: str
+    method: str
+    attempt: int
+    wait: float
+    status_code: int | None = None
+    error_type: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The status code as text (``"503"``), or the error class (``"ConnectTimeout"``)."""
+        return str(self.status_code) if self.status_code is not None else str(self.error_type)
+
+
+RetryListener = Callable[[RetryEvent], "Awaitable[None] | None"]
+"""Told of each retry before its wait: a function, or a coroutine function (awaited)."""
+
+
 async def _asyncio_sleep(seconds: float) -> None:
     import asyncio  # on first retry only: importing the SDK should cost little more than importing httpx
 
@@ -97,9 +126,13 @@ class RetryPolicy:
     ``config`` is the ``retries`` option (None: never retry). ``sleep`` and ``random`` are how the policy
     waits and draws its jitter; tests pass their own instead of patching. Pass a policy as ``retries=``
     to :class:`~authpi_admin.AuthPIAdmin` to control both.
+
+    ``on_retry`` is told of every retry before its wait, with a :class:`RetryEvent` (the operation, the
+    attempt that failed, the reason and the wait): to count retries, or log them your way. It may be a
+    coroutine function. What it raises ends the call with that exception, unchanged.
     """
 
-    __slots__ = ("config", "random", "sleep")
+    __slots__ = ("config", "on_retry", "random", "sleep")
 
     def __init__(
         self,
@@ -107,10 +140,22 @@ class RetryPolicy:
         *,
         sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         random: Callable[[], float] = random.random,
+        on_retry: RetryListener | None = None,
     ) -> None:
+        if on_retry is not None and not callable(on_retry):
+            raise ConfigurationError("on_retry must be a function that takes a RetryEvent")
         self.config = config if config is not None else RetryConfig()
         self.sleep = sleep
         self.random = random
+        self.on_retry = on_retry
+
+    async def tell(self, event: RetryEvent) -> None:
+        """Tell ``on_retry`` of ``event`` (awaited when it is a coroutine function)."""
+        if self.on_retry is None:
+            return
+        told = self.on_retry(event)
+        if inspect.isawaitable(told):
+            await told
 
     @classmethod
     def from_option(cls, retries: bool | Mapping[str, Any] | RetryConfig | RetryPolicy | None) -> RetryPolicy | None:

@@ -59,6 +59,7 @@ class Method:
     described: dict[str, str] = field(default_factory=dict)  # parameter -> the document's description
     body_type: str | None = None  # the authpi_admin.types name of the body, where there is one
     body_described: str | None = None  # the document's description of a body with no type of its own
+    template: str = ""  # the path below the class's mount with the document's placeholder names
 
     pages_of: str | None = None  # for an X_all iterator, the paged method X it walks
 
@@ -121,6 +122,7 @@ def method_of(op: Any, schemas: dict[str, Any]) -> Method:
         kind=op.returns.kind,
         model=op.returns.model,
         summary=op.summary,
+        template=op.suffix,
     )
 
 
@@ -140,6 +142,7 @@ def iterator_of(spec: ClassSpec, listing: Method) -> Method:
         model=listing.model,
         summary=f"Auto-paginating iterator over all {noun}.",
         pages_of=listing.name,
+        template=listing.template,
     )
 
 
@@ -264,19 +267,21 @@ def render_accessors(accessors: list[Any], package: str) -> list[str]:
             # stacklevel 3: past cached_property's __get__, to the line that used the accessor
             load = f"        warnings.warn({warning}, DeprecationWarning, stacklevel=3)\n" + load
         path = f'"{accessor.path}"' if accessor.path else f'f"{{self._base_path}}/{accessor.segment}"'
+        # the document's template of that path, for traces (an absolute path is its own)
+        template = "" if accessor.path else f', template=f"{{self._template}}/{accessor.segment}"'
         lines.append("")
         if accessor.param:
             noun = module_of(accessor.class_name).removesuffix("_scope")
             lines.append(f"    def {accessor.name}(self, {accessor.param}: str) -> {accessor.class_name}:")
             lines.append(f'        """The {noun} with this id."""')
             lines += [load, ""]
-            lines.append(f"        return {accessor.class_name}(self._client, {path}, {accessor.param})")
+            lines.append(f"        return {accessor.class_name}(self._client, {path}, {accessor.param}{template})")
         else:
             lines.append("    @cached_property")
             lines.append(f"    def {accessor.name}(self) -> {accessor.class_name}:")
             lines.append(f'        """Operations on {accessor.name.replace("_", " ")}."""')
             lines += [load, ""]
-            lines.append(f"        return {accessor.class_name}(self._client, {path})")
+            lines.append(f"        return {accessor.class_name}(self._client, {path}{template})")
     return lines
 
 
@@ -306,15 +311,15 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
     abc = [name for name, used in (("AsyncIterator", "iterate" in kinds), ("Mapping", takes_body)) if used]
     if abc:
         lines.append(f"from collections.abc import {', '.join(abc)}")
-    if accessors:
-        lines.append("from functools import cached_property")
+    lines.append("from functools import cached_property")
     typing_names = "TYPE_CHECKING, Any" if models or accessors or takes_body or methods else "Any"
     lines.append(f"from typing import {typing_names}")
     lines.append("")
     runtime = ["Endpoint", "RequestOptions", *([] if parent else [base]), *shapes]
+    lines.append(f"from ..._raw import {'' if parent else 'RawView, '}raw_response_of")
     lines.append(f"from ..._resource import {', '.join(runtime)}")
     if parent:
-        lines.append(f"from {class_module(parent, package)} import {parent}")
+        lines.append(f"from {class_module(parent, package)} import {parent}, {parent}WithRawResponse")
     if package == "scopes":
         lines.append("from ...http_client import HttpClient")
     if kinds & {"page", "model_page", "iterate"}:
@@ -337,8 +342,11 @@ def render_class_module(spec: ClassSpec) -> str:
     for method in methods:
         if method.kind != "iterate":
             result = returns_of(method)
-            required = ", body_required=True" if method.body else ""
-            call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)}{required})'
+            keywords = ", body_required=True" if method.body else ""
+            if method.template != method.suffix:
+                keywords += f', template="{method.template}"'
+            operation = f'"{spec.name}.{method.name}"'
+            call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)}, {operation}{keywords})'
             lines.append(f"{method.endpoint}: Endpoint[{result}] = {call}")
     lines += ["", ""]
     lines.append(f"class {spec.name}({spec.base or ('Scope' if spec.is_scope else 'Resource')}):")
@@ -347,15 +355,41 @@ def render_class_module(spec: ClassSpec) -> str:
         param = spec.id_param
         lines += [
             "",
-            f"    def __init__(self, client: HttpClient, base_path: str, {param}: str) -> None:",
-            f'        super().__init__(client, base_path, {param}, "{param}")',
+            "    def __init__(",
+            f"        self, client: HttpClient, base_path: str, {param}: str, *, template: str | None = None",
+            "    ) -> None:",
+            f'        super().__init__(client, base_path, {param}, "{param}", template=template)',
             f"        self.{param} = {param}",
         ]
     lines += render_accessors(spec.accessors, package)
+    lines += [
+        "",
+        "    @cached_property",
+        f"    def with_raw_response(self) -> {spec.name}WithRawResponse:",
+        '        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,',
+        '        timing and retries, with ``parse()`` giving what the plain call returns."""',
+        f"        return {spec.name}WithRawResponse(self)",
+    ]
     for method in methods:
         lines.append("")
         lines += render_method(method)
+    lines += ["", "", *render_raw_view(spec, methods)]
     return "\n".join(lines) + "\n"
+
+
+def render_raw_view(spec: ClassSpec, methods: list[Method]) -> list[str]:
+    """``XWithRawResponse``: each call of the class (``list_all`` aside: it has no one response), answering
+    a raw response. It extends the raw view of the class's 0.3.0 base, as the class extends the base."""
+    base = f"{spec.base}WithRawResponse" if spec.base else "RawView"
+    lines = [
+        f"class {spec.name}WithRawResponse({base}):",
+        f'    """The calls of :class:`{spec.name}`, each answering a :class:`~authpi_admin.RawResponse`."""',
+        "",
+        f"    def __init__(self, node: {spec.name}) -> None:",
+        "        super().__init__(node)",
+    ]
+    lines += [f"        self.{m.name} = raw_response_of(node.{m.name})" for m in methods if m.kind != "iterate"]
+    return lines
 
 
 def render_root(accessors: list[Any]) -> str:
@@ -376,6 +410,7 @@ def render_root(accessors: list[Any]) -> str:
         "",
         "    _client: HttpClient",
         "    _base_path: str",
+        "    _template: str  # the base path as the document writes it, for traces",
     ]
     lines += render_accessors(accessors, "root")
     return "\n".join(lines) + "\n"

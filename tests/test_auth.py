@@ -195,9 +195,9 @@ async def test_no_credential_in_reprs_errors_attributes_or_logs(
     texts += [r.getMessage() for r in caplog.records]
     texts += [repr(v) for v in vars(admin).values()] + [repr(v) for v in vars(admin.http).values()]
     assert all(SECRET not in text for text in texts)
-    messages = [r.getMessage() for r in caplog.records]
-    assert messages[0].startswith("GET /v1/accounts/me/issuers -> 503 (attempt 1, ")
-    assert messages[1].startswith("GET /v1/accounts/me/issuers -> 401 (attempt 2, ")
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert messages[0].startswith("IssuersResource.list: GET /v1/accounts/me/issuers -> 503 (attempt 1, ")
+    assert messages[1].startswith("IssuersResource.list: GET /v1/accounts/me/issuers -> 401 (attempt 2, ")
     assert BearerToken(SECRET).value == SECRET
 
 

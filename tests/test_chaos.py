@@ -49,8 +49,10 @@ class AttemptCounter(logging.Handler):
         self.retries = 0
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno != logging.DEBUG:  # retries and give-ups are told at INFO as well
+            return
         self.attempts += 1
-        if record.args and isinstance(record.args, tuple) and record.args[3] > 1:
+        if record.args and isinstance(record.args, tuple) and record.args[4] > 1:  # the attempt number
             self.retries += 1
 
 

@@ -26,6 +26,9 @@ def test_exports_are_exactly_the_public_names() -> None:
     assert set(authpi_admin.__all__) == {
         "AuthPIAdmin",
         "Page",
+        "RawResponse",
+        "RetryEvent",
+        "RetryPolicy",
         "IssuerScope",
         "UserScope",
         "AgentScope",

@@ -21,6 +21,7 @@ from authpi_admin.testing.snapshot import EmulatorFileError, load_state, save_st
 NOW = 1_800_000_000
 CONTROL = {"authorization": "Bearer ctl_test"}
 API = {"authorization": "Basic " + base64.b64encode(b"key_test:sec_test").decode()}
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 ACCOUNT = "/v1/accounts/acc_test"
 
 
@@ -107,12 +108,19 @@ def test_seed_objects_no_api_call_makes_then_read_them_through_the_api(http: htt
 
 def test_read_requests_writes_events_and_divergences(http: httpx.Client) -> None:
     http.post(f"{ACCOUNT}/issuers", headers=API, json={"name": "Shop"})
-    http.get(f"{ACCOUNT}/issuers?limit=5", headers=API)
+    http.get(f"{ACCOUNT}/issuers?limit=5", headers={**API, "traceparent": TRACEPARENT, "x-long": "v" * 300})
     requests = http.get("/_emulator/requests", headers=CONTROL).json()["data"]
+    headers = [request.pop("headers") for request in requests]
     assert requests == [
         {"method": "POST", "path": f"{ACCOUNT}/issuers", "query": "", "status": 201},
         {"method": "GET", "path": f"{ACCOUNT}/issuers", "query": "limit=5", "status": 200},
     ]
+    # the headers as they came (lower-case names), the credential's scheme only, each value cut at 256
+    assert headers[0]["content-type"] == "application/json"
+    assert headers[1]["traceparent"] == TRACEPARENT
+    assert headers[1]["x-long"] == "v" * 256
+    assert [h["authorization"] for h in headers] == ["Basic [redacted]", "Basic [redacted]"]
+    assert "sec_test" not in json.dumps(headers) and API["authorization"].split()[1] not in json.dumps(headers)
     writes = http.get("/_emulator/writes", headers=CONTROL).json()["data"]
     assert writes == [
         {"method": "POST", "path": f"{ACCOUNT}/issuers", "idempotency_key": None, "event_type": "issuer.created"}
@@ -178,7 +186,12 @@ def test_reset_goes_back_to_as_started(http: httpx.Client) -> None:
     assert http.get(f"{ACCOUNT}/issuers", headers={"authorization": f"Bearer {token}"}).status_code == 401
     assert http.get("/_emulator/faults", headers=CONTROL).json()["data"] == []
     assert http.get("/_emulator/clock", headers=CONTROL).json()["data"]["frozen"] is False
-    assert http.get("/_emulator/requests", headers=CONTROL).json()["data"] == [
+    requests = http.get("/_emulator/requests", headers=CONTROL).json()["data"]
+    assert [request.pop("headers")["authorization"] for request in requests] == [
+        "Basic [redacted]",
+        "Bearer [redacted]",
+    ]
+    assert requests == [
         {"method": "GET", "path": f"{ACCOUNT}/issuers", "query": "", "status": 200},
         {"method": "GET", "path": f"{ACCOUNT}/issuers", "query": "", "status": 401},
     ]

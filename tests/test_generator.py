@@ -101,7 +101,9 @@ def test_a_new_operation_becomes_a_thin_method(generate: ModuleType, document: d
         }
     }
     source = generate.render_all(document)["resources/users.py"]
-    assert '_LOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{user_id}/lock", as_object)' in source
+    endpoint = 'Endpoint("POST", "/{user_id}/lock", as_object, "UsersResource.lock")'
+    assert f"_LOCK: Endpoint[dict[str, Any]] = {endpoint}" in source
+    assert "self.lock = raw_response_of(node.lock)" in source  # and its raw view has it
     assert "async def lock(self, user_id: str, *, idempotency_key: str | None = None" in source
     method = source[source.index("    async def lock(") :]
     docstring, body = method.split('"""Lock User.', 1)[1].split('"""\n', 1)

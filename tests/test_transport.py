@@ -243,7 +243,8 @@ async def test_network_failures_are_logged_by_class(
     client = make(retries=waits.policy())
     with caplog.at_level(logging.DEBUG, logger="authpi_admin"):
         await client.request("GET", "/v1/x")
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["GET /v1/x -> ConnectError", "GET /v1/x -> 200"]
+    attempts = [r.getMessage().split(" (")[0] for r in caplog.records if r.levelno == logging.DEBUG]
+    assert attempts == ["HttpClient.request: GET /v1/x -> ConnectError", "HttpClient.request: GET /v1/x -> 200"]
     await client.close()
 
 

@@ -26,6 +26,7 @@ class AccountRoot:
 
     _client: HttpClient
     _base_path: str
+    _template: str  # the base path as the document writes it, for traces
 
     @cached_property
     def accounts(self) -> AccountsResource:
@@ -39,65 +40,69 @@ class AccountRoot:
         """Operations on api keys."""
         from .resources.account_api_keys import AccountApiKeysResource
 
-        return AccountApiKeysResource(self._client, f"{self._base_path}/api-keys")
+        return AccountApiKeysResource(
+            self._client, f"{self._base_path}/api-keys", template=f"{self._template}/api-keys"
+        )
 
     @cached_property
     def domains(self) -> DomainsResource:
         """Operations on domains."""
         from .resources.domains import DomainsResource
 
-        return DomainsResource(self._client, f"{self._base_path}/domains")
+        return DomainsResource(self._client, f"{self._base_path}/domains", template=f"{self._template}/domains")
 
     @cached_property
     def events(self) -> EventsResource:
         """Operations on events."""
         from .resources.events import EventsResource
 
-        return EventsResource(self._client, f"{self._base_path}/events")
+        return EventsResource(self._client, f"{self._base_path}/events", template=f"{self._template}/events")
 
     @cached_property
     def issuers(self) -> IssuersResource:
         """Operations on issuers."""
         from .resources.issuers import IssuersResource
 
-        return IssuersResource(self._client, f"{self._base_path}/issuers")
+        return IssuersResource(self._client, f"{self._base_path}/issuers", template=f"{self._template}/issuers")
 
     @cached_property
     def notes(self) -> NotesResource:
         """Operations on notes."""
         from .resources.notes import NotesResource
 
-        return NotesResource(self._client, f"{self._base_path}/notes")
+        return NotesResource(self._client, f"{self._base_path}/notes", template=f"{self._template}/notes")
 
     @cached_property
     def tokens(self) -> AccountTokensResource:
         """Operations on tokens."""
         from .resources.account_tokens import AccountTokensResource
 
-        return AccountTokensResource(self._client, f"{self._base_path}/tokens")
+        return AccountTokensResource(self._client, f"{self._base_path}/tokens", template=f"{self._template}/tokens")
 
     @cached_property
     def webhooks(self) -> WebhooksResource:
         """Operations on webhooks."""
         from .resources.webhooks import WebhooksResource
 
-        return WebhooksResource(self._client, f"{self._base_path}/webhooks")
+        return WebhooksResource(self._client, f"{self._base_path}/webhooks", template=f"{self._template}/webhooks")
 
     def issuer(self, issuer_id: str) -> IssuerScope:
         """The issuer with this id."""
         from .scopes.issuer_scope import IssuerScope
 
-        return IssuerScope(self._client, f"{self._base_path}/issuers", issuer_id)
+        return IssuerScope(self._client, f"{self._base_path}/issuers", issuer_id, template=f"{self._template}/issuers")
 
     def webhook(self, webhook_id: str) -> WebhookScope:
         """The webhook with this id."""
         from .scopes.webhook_scope import WebhookScope
 
-        return WebhookScope(self._client, f"{self._base_path}/webhooks", webhook_id)
+        return WebhookScope(
+            self._client, f"{self._base_path}/webhooks", webhook_id, template=f"{self._template}/webhooks"
+        )
 
     @cached_property
     def credits(self) -> CreditsResource:
         """Operations on credits."""
         from .resources.credits import CreditsResource
 
-        return CreditsResource(self._client, f"{self._base_path}/credits")
+        return CreditsResource(self._client, f"{self._base_path}/credits", template=f"{self._template}/credits")

@@ -33,7 +33,7 @@ from .faults import Faults
 from .handlers import Handlers
 from .kinds import KINDS, shown
 from .records import Problem
-from .state import Credential, Divergence, EmulatorLimits, EmulatorState, WriteLog
+from .state import Credential, Divergence, EmulatorLimits, EmulatorState, RequestLog, WriteLog
 from .store import Store
 from .transport import EmulatorTransport
 
@@ -166,6 +166,13 @@ class Emulator:
         they are not here)."""
         with self.state.lock:
             return list(self.state.writes)
+
+    @property
+    def requests(self) -> list[RequestLog]:
+        """The latest requests answered (``limits.requests`` of them), oldest first: method, path, query,
+        status and headers (credentials redacted), as ``GET /_emulator/requests`` lists them."""
+        with self.state.lock:
+            return list(self.state.requests)
 
     @property
     def divergences(self) -> list[Divergence]:

@@ -16,7 +16,8 @@ POST     /_emulator/reset            204     back to as started: no objects, log
 POST     /_emulator/seed             201     store objects of any kind (sessions, approvals, tokens, ...),
                                              no event: ``{"objects": [{"collection": path, "data": {...}}]}``
 POST     /_emulator/tokens           200     a bearer access token: ``{"expires_in": 3600, "account_id": ...}``
-GET      /_emulator/requests         200     the latest requests answered (method, path, query, status)
+GET      /_emulator/requests         200     the latest requests answered (method, path, query, status,
+                                             headers with credentials redacted)
 GET      /_emulator/writes           200     the latest writes applied, and the event type each recorded
 GET      /_emulator/events           200     the events recorded, oldest first
 GET      /_emulator/deliveries       200     the webhook deliveries, with today's fields

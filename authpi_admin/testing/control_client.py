@@ -116,7 +116,8 @@ class EmulatorControl:
     # ------------------------------------------------------------------------------------- reading
 
     async def requests(self) -> list[dict[str, Any]]:
-        """The latest requests the emulator answered (``method``, ``path``, ``query``, ``status``)."""
+        """The latest requests the emulator answered (``method``, ``path``, ``query``, ``status`` and
+        ``headers``, credentials redacted)."""
         return await self._list("/requests")
 
     async def writes(self) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from .handlers import Answer, Call, Handlers
 from .records import Problem
 from .router import Router
 from .routes import RouteSpec, place_table, route_order, route_table
-from .state import Credential, Divergence, EmulatorState, RequestLog, StoredAnswer
+from .state import Credential, Divergence, EmulatorState, RequestLog, StoredAnswer, logged_headers
 from .validation import field_errors
 from .wire import Incoming, Reply, json_reply
 
@@ -128,7 +128,11 @@ class Dispatcher:
             return await self.control(incoming)
         reply = await self._api_reply(incoming)
         # a bounded deque's append needs no lock (it is atomic in CPython)
-        self.state.requests.append(RequestLog(incoming.method, incoming.path, incoming.query_string, reply.status))
+        self.state.requests.append(
+            RequestLog(
+                incoming.method, incoming.path, incoming.query_string, reply.status, logged_headers(incoming.headers)
+            )
+        )
         return reply
 
     async def _api_reply(self, incoming: Incoming) -> Reply:

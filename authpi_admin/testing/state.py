@@ -82,12 +82,37 @@ class WriteLog:
 
 @dataclass(slots=True)  # not frozen (slower to make, once a request); never changed once made
 class RequestLog:
-    """One request the emulator answered (a control API request is not one): what came, and the status."""
+    """One request the emulator answered (a control API request is not one): what came, and the status.
+
+    ``headers`` are the request's (lower-case names), as :func:`logged_headers` keeps them: credentials
+    redacted, at most 32 headers of at most 256 characters each, so the log's memory stays bounded.
+    """
 
     method: str
     path: str
     query: str  # as sent, undecoded
     status: int
+    headers: dict[str, str]
+
+
+# Headers that carry a credential: the request log keeps their scheme only ("Basic [redacted]").
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+_HEADERS_LOGGED = 32
+_HEADER_CHARACTERS_LOGGED = 256
+
+
+def _redacted(value: str) -> str:
+    scheme, space, _ = value.partition(" ")
+    return f"{scheme} [redacted]" if space else "[redacted]"
+
+
+def logged_headers(headers: dict[str, str]) -> dict[str, str]:
+    """What the request log keeps of ``headers``: no credential, and a bounded amount of the rest."""
+    items = headers.items() if len(headers) <= _HEADERS_LOGGED else list(headers.items())[:_HEADERS_LOGGED]
+    return {
+        name: _redacted(value) if name in _CREDENTIAL_HEADERS else value[:_HEADER_CHARACTERS_LOGGED]
+        for name, value in items
+    }
 
 
 @dataclass(frozen=True)

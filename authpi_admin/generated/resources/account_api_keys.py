@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import raw_response_of
 from ..._resource import Endpoint, RequestOptions, as_object, as_page
 from ...pagination import Page
-from .api_keys import ApiKeysResource
+from .api_keys import ApiKeysResource, ApiKeysResourceWithRawResponse
 
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "AccountApiKeysResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "AccountApiKeysResource.create", body_required=True)
 
 
 class AccountApiKeysResource(ApiKeysResource):
     """Operations on the account's API keys (today's API)."""
+
+    @cached_property
+    def with_raw_response(self) -> AccountApiKeysResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AccountApiKeysResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -128,3 +136,12 @@ class AccountApiKeysResource(ApiKeysResource):
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
+
+
+class AccountApiKeysResourceWithRawResponse(ApiKeysResourceWithRawResponse):
+    """The calls of :class:`AccountApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AccountApiKeysResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import raw_response_of
 from ..._resource import Endpoint, RequestOptions, as_none, as_object
-from .tokens import TokensResource
+from .tokens import TokensResource, TokensResourceWithRawResponse
 
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
 
 
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{token_id}", as_object)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{token_id}", as_none)
-_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{token_id}/revoke", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{token_id}", as_object, "AccountTokensResource.get")
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{token_id}", as_none, "AccountTokensResource.delete")
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{token_id}/revoke", as_object, "AccountTokensResource.revoke")
 
 
 class AccountTokensResource(TokensResource):
     """Operations on the account's personal tokens (today's API)."""
+
+    @cached_property
+    def with_raw_response(self) -> AccountTokensResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AccountTokensResourceWithRawResponse(self)
 
     async def get(
         self, token_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -102,3 +110,13 @@ class AccountTokensResource(TokensResource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class AccountTokensResourceWithRawResponse(TokensResourceWithRawResponse):
+    """The calls of :class:`AccountTokensResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AccountTokensResource) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.delete = raw_response_of(node.delete)
+        self.revoke = raw_response_of(node.revoke)

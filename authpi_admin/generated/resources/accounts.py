@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_model, as_object, as_page
 from ...pagination import Page
 
@@ -15,15 +17,29 @@ if TYPE_CHECKING:
     from ..models import Note
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
-_BACKLINKS_NOTES: Endpoint[Note] = Endpoint("GET", "/{account_id}/notes/backlinks", as_model("Note"))
-_COUNT_NOTES: Endpoint[dict[str, Any]] = Endpoint("GET", "/{account_id}/notes/count", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "AccountsResource.list")
+_GET: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{resource_id}", as_object, "AccountsResource.get", template="/{account_id}"
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "AccountsResource.update", body_required=True, template="/{account_id}"
+)
+_BACKLINKS_NOTES: Endpoint[Note] = Endpoint(
+    "GET", "/{account_id}/notes/backlinks", as_model("Note"), "AccountsResource.backlinks_notes"
+)
+_COUNT_NOTES: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{account_id}/notes/count", as_object, "AccountsResource.count_notes"
+)
 
 
 class AccountsResource(Resource):
     """Operations on accounts."""
+
+    @cached_property
+    def with_raw_response(self) -> AccountsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AccountsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -164,3 +180,15 @@ class AccountsResource(Resource):
             NotFoundError: no such object (404).
         """
         return await self._call(_COUNT_NOTES, (account_id,), RequestOptions(timeout, headers))
+
+
+class AccountsResourceWithRawResponse(RawView):
+    """The calls of :class:`AccountsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AccountsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.backlinks_notes = raw_response_of(node.backlinks_notes)
+        self.count_notes = raw_response_of(node.count_notes)

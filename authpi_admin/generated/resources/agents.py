@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,15 +15,25 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "AgentsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "AgentsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{resource_id}", as_object, "AgentsResource.get", template="/{agent_id}"
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "AgentsResource.update", body_required=True, template="/{agent_id}"
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none, "AgentsResource.delete", template="/{agent_id}")
 
 
 class AgentsResource(Resource):
     """Operations on agents."""
+
+    @cached_property
+    def with_raw_response(self) -> AgentsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AgentsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -217,3 +229,15 @@ class AgentsResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class AgentsResourceWithRawResponse(RawView):
+    """The calls of :class:`AgentsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AgentsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object
 
 if TYPE_CHECKING:
@@ -12,17 +14,25 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{key_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{key_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{key_id}", as_none)
-_BLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/block", as_object)
-_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/revoke", as_object)
-_ROTATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/rotate", as_object)
-_UNBLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/unblock", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{key_id}", as_object, "ApiKeysResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{key_id}", as_object, "ApiKeysResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{key_id}", as_none, "ApiKeysResource.delete")
+_BLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/block", as_object, "ApiKeysResource.block")
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/revoke", as_object, "ApiKeysResource.revoke")
+_ROTATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/rotate", as_object, "ApiKeysResource.rotate")
+_UNBLOCK: Endpoint[dict[str, Any]] = Endpoint("POST", "/{key_id}/unblock", as_object, "ApiKeysResource.unblock")
 
 
 class ApiKeysResource(Resource):
     """Operations on api_keys."""
+
+    @cached_property
+    def with_raw_response(self) -> ApiKeysResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return ApiKeysResourceWithRawResponse(self)
 
     async def get(
         self, key_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -242,3 +252,17 @@ class ApiKeysResource(Resource):
         return await self._call(
             _UNBLOCK, (key_id,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
+
+
+class ApiKeysResourceWithRawResponse(RawView):
+    """The calls of :class:`ApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: ApiKeysResource) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
+        self.block = raw_response_of(node.block)
+        self.revoke = raw_response_of(node.revoke)
+        self.rotate = raw_response_of(node.rotate)
+        self.unblock = raw_response_of(node.unblock)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
@@ -13,13 +15,21 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "ApprovalsResource.list")
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object, "ApprovalsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "ApprovalsResource.update", body_required=True
+)
 
 
 class ApprovalsResource(Resource):
     """Operations on approvals."""
+
+    @cached_property
+    def with_raw_response(self) -> ApprovalsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return ApprovalsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -122,3 +132,13 @@ class ApprovalsResource(Resource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class ApprovalsResourceWithRawResponse(RawView):
+    """The calls of :class:`ApprovalsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: ApprovalsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)

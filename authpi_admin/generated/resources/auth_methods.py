@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,15 +15,23 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{method_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{method_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{method_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "AuthMethodsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "AuthMethodsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{method_id}", as_object, "AuthMethodsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{method_id}", as_object, "AuthMethodsResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{method_id}", as_none, "AuthMethodsResource.delete")
 
 
 class AuthMethodsResource(Resource):
     """Operations on auth_methods."""
+
+    @cached_property
+    def with_raw_response(self) -> AuthMethodsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AuthMethodsResourceWithRawResponse(self)
 
     async def list(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -168,3 +178,15 @@ class AuthMethodsResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (method_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class AuthMethodsResourceWithRawResponse(RawView):
+    """The calls of :class:`AuthMethodsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AuthMethodsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

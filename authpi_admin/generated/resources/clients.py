@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,16 +15,26 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{client_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{client_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{client_id}", as_none)
-_ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint("POST", "/{client_id}/secret/rotate", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "ClientsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "ClientsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{client_id}", as_object, "ClientsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{client_id}", as_object, "ClientsResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{client_id}", as_none, "ClientsResource.delete")
+_ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{client_id}/secret/rotate", as_object, "ClientsResource.rotate_secret"
+)
 
 
 class ClientsResource(Resource):
     """Operations on clients."""
+
+    @cached_property
+    def with_raw_response(self) -> ClientsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return ClientsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -256,3 +268,16 @@ class ClientsResource(Resource):
             (client_id,),
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
+
+
+class ClientsResourceWithRawResponse(RawView):
+    """The calls of :class:`ClientsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: ClientsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
+        self.rotate_secret = raw_response_of(node.rotate_secret)

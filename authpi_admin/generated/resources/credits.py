@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
@@ -13,12 +15,18 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LEDGER: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "/ledger", as_page)
-_CREATE_TOPUP: Endpoint[dict[str, Any]] = Endpoint("POST", "/topups", as_object)
+_LEDGER: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "/ledger", as_page, "CreditsResource.ledger")
+_CREATE_TOPUP: Endpoint[dict[str, Any]] = Endpoint("POST", "/topups", as_object, "CreditsResource.create_topup")
 
 
 class CreditsResource(Resource):
     """Operations on the account's credits."""
+
+    @cached_property
+    def with_raw_response(self) -> CreditsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return CreditsResourceWithRawResponse(self)
 
     async def ledger(
         self,
@@ -100,3 +108,12 @@ class CreditsResource(Resource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class CreditsResourceWithRawResponse(RawView):
+    """The calls of :class:`CreditsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: CreditsResource) -> None:
+        super().__init__(node)
+        self.ledger = raw_response_of(node.ledger)
+        self.create_topup = raw_response_of(node.create_topup)

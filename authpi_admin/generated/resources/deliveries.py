@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
@@ -12,12 +14,20 @@ if TYPE_CHECKING:
     import httpx
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_REDELIVER: Endpoint[dict[str, Any]] = Endpoint("POST", "/{delivery_id}/redeliver", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "DeliveriesResource.list")
+_REDELIVER: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{delivery_id}/redeliver", as_object, "DeliveriesResource.redeliver"
+)
 
 
 class DeliveriesResource(Resource):
     """Operations on deliveries."""
+
+    @cached_property
+    def with_raw_response(self) -> DeliveriesResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return DeliveriesResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -136,3 +146,12 @@ class DeliveriesResource(Resource):
             (delivery_id,),
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
+
+
+class DeliveriesResourceWithRawResponse(RawView):
+    """The calls of :class:`DeliveriesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: DeliveriesResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.redeliver = raw_response_of(node.redeliver)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,16 +15,22 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{domain}", as_none)
-_ASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/assign", as_object)
-_UNASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/unassign", as_object)
-_VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/verify", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "DomainsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "DomainsResource.create", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{domain}", as_none, "DomainsResource.delete")
+_ASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/assign", as_object, "DomainsResource.assign")
+_UNASSIGN: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/unassign", as_object, "DomainsResource.unassign")
+_VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{domain}/verify", as_object, "DomainsResource.verify")
 
 
 class DomainsResource(Resource):
     """Operations on domains."""
+
+    @cached_property
+    def with_raw_response(self) -> DomainsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return DomainsResourceWithRawResponse(self)
 
     async def list(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -208,3 +216,16 @@ class DomainsResource(Resource):
         return await self._call(
             _VERIFY, (domain,), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
+
+
+class DomainsResourceWithRawResponse(RawView):
+    """The calls of :class:`DomainsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: DomainsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.delete = raw_response_of(node.delete)
+        self.assign = raw_response_of(node.assign)
+        self.unassign = raw_response_of(node.unassign)
+        self.verify = raw_response_of(node.verify)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_object
 from ...pagination import Page
 
@@ -14,13 +16,19 @@ if TYPE_CHECKING:
     from ..models import Event
 
 
-_LIST: Endpoint[Page[Event]] = Endpoint("GET", "", as_model_page("Event"))
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{event_id}", as_object)
-_AGGREGATE: Endpoint[dict[str, Any]] = Endpoint("GET", "/aggregate", as_object)
+_LIST: Endpoint[Page[Event]] = Endpoint("GET", "", as_model_page("Event"), "EventsResource.list")
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{event_id}", as_object, "EventsResource.get")
+_AGGREGATE: Endpoint[dict[str, Any]] = Endpoint("GET", "/aggregate", as_object, "EventsResource.aggregate")
 
 
 class EventsResource(Resource):
     """Operations on events."""
+
+    @cached_property
+    def with_raw_response(self) -> EventsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return EventsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -191,3 +199,13 @@ class EventsResource(Resource):
                 "count_unique": count_unique,
             },
         )
+
+
+class EventsResourceWithRawResponse(RawView):
+    """The calls of :class:`EventsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: EventsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.get = raw_response_of(node.get)
+        self.aggregate = raw_response_of(node.aggregate)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,15 +15,23 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{group_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{group_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{group_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "GroupsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "GroupsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{group_id}", as_object, "GroupsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{org_id}/{group_id}", as_object, "GroupsResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{group_id}", as_none, "GroupsResource.delete")
 
 
 class GroupsResource(Resource):
     """Operations on groups."""
+
+    @cached_property
+    def with_raw_response(self) -> GroupsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return GroupsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -188,3 +198,15 @@ class GroupsResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (org_id, group_id), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class GroupsResourceWithRawResponse(RawView):
+    """The calls of :class:`GroupsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: GroupsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

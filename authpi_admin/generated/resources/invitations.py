@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_any, as_object, as_page
 from ...pagination import Page
 
@@ -13,16 +15,24 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{invitation_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{invitation_id}", as_object, body_required=True)
-_RESEND: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/resend", as_any)
-_REVOKE: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/revoke", as_any)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "InvitationsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "InvitationsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}/{invitation_id}", as_object, "InvitationsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{org_id}/{invitation_id}", as_object, "InvitationsResource.update", body_required=True
+)
+_RESEND: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/resend", as_any, "InvitationsResource.resend")
+_REVOKE: Endpoint[Any] = Endpoint("POST", "/{invitation_id}/revoke", as_any, "InvitationsResource.revoke")
 
 
 class InvitationsResource(Resource):
     """Operations on invitations."""
+
+    @cached_property
+    def with_raw_response(self) -> InvitationsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return InvitationsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -235,3 +245,16 @@ class InvitationsResource(Resource):
             (invitation_id,),
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
+
+
+class InvitationsResourceWithRawResponse(RawView):
+    """The calls of :class:`InvitationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: InvitationsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.resend = raw_response_of(node.resend)
+        self.revoke = raw_response_of(node.revoke)

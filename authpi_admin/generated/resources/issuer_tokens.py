@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
@@ -12,11 +14,17 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_INTROSPECT: Endpoint[dict[str, Any]] = Endpoint("POST", "/introspect", as_object)
+_INTROSPECT: Endpoint[dict[str, Any]] = Endpoint("POST", "/introspect", as_object, "IssuerTokensResource.introspect")
 
 
 class IssuerTokensResource(Resource):
     """Operations on an issuer's tokens."""
+
+    @cached_property
+    def with_raw_response(self) -> IssuerTokensResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return IssuerTokensResourceWithRawResponse(self)
 
     async def introspect(
         self,
@@ -50,3 +58,11 @@ class IssuerTokensResource(Resource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class IssuerTokensResourceWithRawResponse(RawView):
+    """The calls of :class:`IssuerTokensResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: IssuerTokensResource) -> None:
+        super().__init__(node)
+        self.introspect = raw_response_of(node.introspect)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,15 +15,27 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "IssuersResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "IssuersResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{resource_id}", as_object, "IssuersResource.get", template="/{issuer_id}"
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "IssuersResource.update", body_required=True, template="/{issuer_id}"
+)
+_DELETE: Endpoint[None] = Endpoint(
+    "DELETE", "/{resource_id}", as_none, "IssuersResource.delete", template="/{issuer_id}"
+)
 
 
 class IssuersResource(Resource):
     """Operations on issuers."""
+
+    @cached_property
+    def with_raw_response(self) -> IssuersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return IssuersResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -217,3 +231,15 @@ class IssuersResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class IssuersResourceWithRawResponse(RawView):
+    """The calls of :class:`IssuersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: IssuersResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,14 +15,22 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}/{member_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{member_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "MembersResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "MembersResource.create", body_required=True)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{org_id}/{member_id}", as_object, "MembersResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{member_id}", as_none, "MembersResource.delete")
 
 
 class MembersResource(Resource):
     """Operations on members."""
+
+    @cached_property
+    def with_raw_response(self) -> MembersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return MembersResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -177,3 +187,14 @@ class MembersResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (org_id, member_id), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class MembersResourceWithRawResponse(RawView):
+    """The calls of :class:`MembersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: MembersResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_any, as_model_page, as_none, as_object
 from ...pagination import Page
 
@@ -15,17 +17,25 @@ if TYPE_CHECKING:
     from ..models import Note
 
 
-_LIST: Endpoint[Page[Note]] = Endpoint("GET", "", as_model_page("Note"))
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{note_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none)
-_BACKLINKS: Endpoint[Any] = Endpoint("GET", "/backlinks", as_any)
-_COUNT: Endpoint[dict[str, Any]] = Endpoint("GET", "/count", as_object)
+_LIST: Endpoint[Page[Note]] = Endpoint("GET", "", as_model_page("Note"), "NotesResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "NotesResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{note_id}", as_object, "NotesResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{note_id}", as_object, "NotesResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{note_id}", as_none, "NotesResource.delete")
+_BACKLINKS: Endpoint[Any] = Endpoint("GET", "/backlinks", as_any, "NotesResource.backlinks")
+_COUNT: Endpoint[dict[str, Any]] = Endpoint("GET", "/count", as_object, "NotesResource.count")
 
 
 class NotesResource(Resource):
     """Operations on notes."""
+
+    @cached_property
+    def with_raw_response(self) -> NotesResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return NotesResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -292,3 +302,17 @@ class NotesResource(Resource):
         return await self._call(
             _COUNT, (), RequestOptions(timeout, headers), query={"subject_type": subject_type, "subject_id": subject_id}
         )
+
+
+class NotesResourceWithRawResponse(RawView):
+    """The calls of :class:`NotesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: NotesResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
+        self.backlinks = raw_response_of(node.backlinks)
+        self.count = raw_response_of(node.count)

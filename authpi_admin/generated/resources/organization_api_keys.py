@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
@@ -13,12 +15,20 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "OrganizationApiKeysResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "", as_object, "OrganizationApiKeysResource.create", body_required=True
+)
 
 
 class OrganizationApiKeysResource(Resource):
     """Operations on an organization's API keys."""
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationApiKeysResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return OrganizationApiKeysResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -127,3 +137,12 @@ class OrganizationApiKeysResource(Resource):
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
+
+
+class OrganizationApiKeysResourceWithRawResponse(RawView):
+    """The calls of :class:`OrganizationApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: OrganizationApiKeysResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object, as_page
 from ...pagination import Page
 
@@ -13,16 +15,30 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{invitation_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{invitation_id}", as_object, body_required=True)
-_RESEND: Endpoint[dict[str, Any]] = Endpoint("POST", "/{invitation_id}/resend", as_object)
-_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{invitation_id}/revoke", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "OrganizationInvitationsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "", as_object, "OrganizationInvitationsResource.create", body_required=True
+)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{invitation_id}", as_object, "OrganizationInvitationsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{invitation_id}", as_object, "OrganizationInvitationsResource.update", body_required=True
+)
+_RESEND: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{invitation_id}/resend", as_object, "OrganizationInvitationsResource.resend"
+)
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{invitation_id}/revoke", as_object, "OrganizationInvitationsResource.revoke"
+)
 
 
 class OrganizationInvitationsResource(Resource):
     """Operations on an organization's invitations."""
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationInvitationsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return OrganizationInvitationsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -227,3 +243,16 @@ class OrganizationInvitationsResource(Resource):
             (invitation_id,),
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
+
+
+class OrganizationInvitationsResourceWithRawResponse(RawView):
+    """The calls of :class:`OrganizationInvitationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: OrganizationInvitationsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.resend = raw_response_of(node.resend)
+        self.revoke = raw_response_of(node.revoke)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,14 +15,24 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{member_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{member_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "OrganizationMembersResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "", as_object, "OrganizationMembersResource.create", body_required=True
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{member_id}", as_object, "OrganizationMembersResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{member_id}", as_none, "OrganizationMembersResource.delete")
 
 
 class OrganizationMembersResource(Resource):
     """Operations on an organization's members."""
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationMembersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return OrganizationMembersResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -175,3 +187,14 @@ class OrganizationMembersResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (member_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class OrganizationMembersResourceWithRawResponse(RawView):
+    """The calls of :class:`OrganizationMembersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: OrganizationMembersResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,17 +15,29 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{org_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}", as_none)
-_DOMAINS_SSO: Endpoint[dict[str, Any]] = Endpoint("POST", "/{org_id}/sso/domains", as_object)
-_ROTATE_SECRET_SSO: Endpoint[dict[str, Any]] = Endpoint("POST", "/{org_id}/sso/rotate-secret", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "OrganizationsResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "OrganizationsResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{org_id}", as_object, "OrganizationsResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{org_id}", as_object, "OrganizationsResource.update", body_required=True
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}", as_none, "OrganizationsResource.delete")
+_DOMAINS_SSO: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{org_id}/sso/domains", as_object, "OrganizationsResource.domains_sso"
+)
+_ROTATE_SECRET_SSO: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{org_id}/sso/rotate-secret", as_object, "OrganizationsResource.rotate_secret_sso"
+)
 
 
 class OrganizationsResource(Resource):
     """Operations on organizations."""
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return OrganizationsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -295,3 +309,17 @@ class OrganizationsResource(Resource):
             (org_id,),
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
         )
+
+
+class OrganizationsResourceWithRawResponse(RawView):
+    """The calls of :class:`OrganizationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: OrganizationsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
+        self.domains_sso = raw_response_of(node.domains_sso)
+        self.rotate_secret_sso = raw_response_of(node.rotate_secret_sso)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
@@ -12,11 +14,17 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "RedeliverResource.create", body_required=True)
 
 
 class RedeliverResource(Resource):
     """Redelivery of a webhook's events."""
+
+    @cached_property
+    def with_raw_response(self) -> RedeliverResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return RedeliverResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -46,3 +54,11 @@ class RedeliverResource(Resource):
         return await self._call(
             _CREATE, (), RequestOptions(timeout, headers, idempotency_key=idempotency_key), body=body
         )
+
+
+class RedeliverResourceWithRawResponse(RawView):
+    """The calls of :class:`RedeliverResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: RedeliverResource) -> None:
+        super().__init__(node)
+        self.create = raw_response_of(node.create)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
@@ -12,14 +14,22 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{session_id}", as_object)
-_REACTIVATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/reactivate", as_object)
-_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/revoke", as_object)
-_SUSPEND: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/suspend", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{session_id}", as_object, "SessionsResource.get")
+_REACTIVATE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{session_id}/reactivate", as_object, "SessionsResource.reactivate"
+)
+_REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/revoke", as_object, "SessionsResource.revoke")
+_SUSPEND: Endpoint[dict[str, Any]] = Endpoint("POST", "/{session_id}/suspend", as_object, "SessionsResource.suspend")
 
 
 class SessionsResource(Resource):
     """Operations on sessions."""
+
+    @cached_property
+    def with_raw_response(self) -> SessionsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return SessionsResourceWithRawResponse(self)
 
     async def get(
         self, session_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -143,3 +153,14 @@ class SessionsResource(Resource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class SessionsResourceWithRawResponse(RawView):
+    """The calls of :class:`SessionsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: SessionsResource) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.reactivate = raw_response_of(node.reactivate)
+        self.revoke = raw_response_of(node.revoke)
+        self.suspend = raw_response_of(node.suspend)

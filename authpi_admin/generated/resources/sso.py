@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_object
 
 if TYPE_CHECKING:
@@ -12,14 +14,24 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_ADD_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("POST", "/domains", as_object)
-_REMOVE_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("DELETE", "/domains/{domain}", as_object)
-_VERIFY_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("POST", "/domains/{domain}/verify", as_object)
-_ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint("POST", "/rotate-secret", as_object)
+_ADD_DOMAIN: Endpoint[dict[str, Any]] = Endpoint("POST", "/domains", as_object, "SsoResource.add_domain")
+_REMOVE_DOMAIN: Endpoint[dict[str, Any]] = Endpoint(
+    "DELETE", "/domains/{domain}", as_object, "SsoResource.remove_domain"
+)
+_VERIFY_DOMAIN: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/domains/{domain}/verify", as_object, "SsoResource.verify_domain"
+)
+_ROTATE_SECRET: Endpoint[dict[str, Any]] = Endpoint("POST", "/rotate-secret", as_object, "SsoResource.rotate_secret")
 
 
 class SsoResource(Resource):
     """Operations on an organization's single sign-on."""
+
+    @cached_property
+    def with_raw_response(self) -> SsoResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return SsoResourceWithRawResponse(self)
 
     async def add_domain(
         self,
@@ -144,3 +156,14 @@ class SsoResource(Resource):
         return await self._call(
             _ROTATE_SECRET, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
+
+
+class SsoResourceWithRawResponse(RawView):
+    """The calls of :class:`SsoResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: SsoResource) -> None:
+        super().__init__(node)
+        self.add_domain = raw_response_of(node.add_domain)
+        self.remove_domain = raw_response_of(node.remove_domain)
+        self.verify_domain = raw_response_of(node.verify_domain)
+        self.rotate_secret = raw_response_of(node.rotate_secret)

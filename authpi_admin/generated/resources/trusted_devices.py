@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,14 +15,20 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{device_id}", as_none)
-_REVOKE_ALL: Endpoint[dict[str, Any]] = Endpoint("POST", "/revoke-all", as_object)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "TrustedDevicesResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "TrustedDevicesResource.create", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{device_id}", as_none, "TrustedDevicesResource.delete")
+_REVOKE_ALL: Endpoint[dict[str, Any]] = Endpoint("POST", "/revoke-all", as_object, "TrustedDevicesResource.revoke_all")
 
 
 class TrustedDevicesResource(Resource):
     """Operations on trusted_devices."""
+
+    @cached_property
+    def with_raw_response(self) -> TrustedDevicesResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return TrustedDevicesResourceWithRawResponse(self)
 
     async def list(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -138,3 +146,14 @@ class TrustedDevicesResource(Resource):
         return await self._call(
             _REVOKE_ALL, (), RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key)
         )
+
+
+class TrustedDevicesResourceWithRawResponse(RawView):
+    """The calls of :class:`TrustedDevicesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: TrustedDevicesResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.delete = raw_response_of(node.delete)
+        self.revoke_all = raw_response_of(node.revoke_all)

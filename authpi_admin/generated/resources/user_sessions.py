@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import raw_response_of
 from ..._resource import Endpoint, RequestOptions, as_page
 from ...pagination import Page
-from .sessions import SessionsResource
+from .sessions import SessionsResource, SessionsResourceWithRawResponse
 
 if TYPE_CHECKING:
     import httpx
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "UserSessionsResource.list")
 
 
 class UserSessionsResource(SessionsResource):
     """Operations on one user's sessions (today's API)."""
+
+    @cached_property
+    def with_raw_response(self) -> UserSessionsResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return UserSessionsResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -63,3 +71,11 @@ class UserSessionsResource(SessionsResource):
         """
         async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions(timeout, headers)):
             yield item
+
+
+class UserSessionsResourceWithRawResponse(SessionsResourceWithRawResponse):
+    """The calls of :class:`UserSessionsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: UserSessionsResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import raw_response_of
 from ..._resource import Endpoint, RequestOptions, as_object
-from .verifiers import VerifiersResource
+from .verifiers import VerifiersResource, VerifiersResourceWithRawResponse
 
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
 
 
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{verifier_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{verifier_id}", as_object, body_required=True)
-_COMPLETE_ENROLLMENT: Endpoint[dict[str, Any]] = Endpoint("POST", "/complete-enrollment", as_object)
-_REGENERATE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{verifier_id}/regenerate", as_object)
-_VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{verifier_id}/verify", as_object)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{verifier_id}", as_object, "UserVerifiersResource.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{verifier_id}", as_object, "UserVerifiersResource.update", body_required=True
+)
+_COMPLETE_ENROLLMENT: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/complete-enrollment", as_object, "UserVerifiersResource.complete_enrollment"
+)
+_REGENERATE: Endpoint[dict[str, Any]] = Endpoint(
+    "POST", "/{verifier_id}/regenerate", as_object, "UserVerifiersResource.regenerate"
+)
+_VERIFY: Endpoint[dict[str, Any]] = Endpoint("POST", "/{verifier_id}/verify", as_object, "UserVerifiersResource.verify")
 
 
 class UserVerifiersResource(VerifiersResource):
     """Operations on one user's verifiers (today's API)."""
+
+    @cached_property
+    def with_raw_response(self) -> UserVerifiersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return UserVerifiersResourceWithRawResponse(self)
 
     async def get(
         self, verifier_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -179,3 +193,15 @@ class UserVerifiersResource(VerifiersResource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class UserVerifiersResourceWithRawResponse(VerifiersResourceWithRawResponse):
+    """The calls of :class:`UserVerifiersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: UserVerifiersResource) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.complete_enrollment = raw_response_of(node.complete_enrollment)
+        self.regenerate = raw_response_of(node.regenerate)
+        self.verify = raw_response_of(node.verify)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,21 +15,31 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "UsersResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "UsersResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{resource_id}", as_object, "UsersResource.get", template="/{user_id}"
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "UsersResource.update", body_required=True, template="/{user_id}"
+)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none, "UsersResource.delete", template="/{user_id}")
 _REVOKE_ALL_TRUSTED_DEVICES: Endpoint[dict[str, Any]] = Endpoint(
-    "POST", "/{user_id}/trusted-devices/revoke-all", as_object
+    "POST", "/{user_id}/trusted-devices/revoke-all", as_object, "UsersResource.revoke_all_trusted_devices"
 )
 _COMPLETE_ENROLLMENT_VERIFIERS: Endpoint[dict[str, Any]] = Endpoint(
-    "POST", "/{user_id}/verifiers/complete-enrollment", as_object
+    "POST", "/{user_id}/verifiers/complete-enrollment", as_object, "UsersResource.complete_enrollment_verifiers"
 )
 
 
 class UsersResource(Resource):
     """Operations on users."""
+
+    @cached_property
+    def with_raw_response(self) -> UsersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return UsersResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -261,3 +273,17 @@ class UsersResource(Resource):
             RequestOptions(timeout, headers, if_match=if_match, idempotency_key=idempotency_key),
             body=body,
         )
+
+
+class UsersResourceWithRawResponse(RawView):
+    """The calls of :class:`UsersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: UsersResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
+        self.revoke_all_trusted_devices = raw_response_of(node.revoke_all_trusted_devices)
+        self.complete_enrollment_verifiers = raw_response_of(node.complete_enrollment_verifiers)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_none, as_object, as_page
 from ...pagination import Page
 
@@ -13,13 +15,19 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page)
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{verifier_id}", as_none)
+_LIST: Endpoint[Page[dict[str, Any]]] = Endpoint("GET", "", as_page, "VerifiersResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "VerifiersResource.create", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "/{verifier_id}", as_none, "VerifiersResource.delete")
 
 
 class VerifiersResource(Resource):
     """Operations on verifiers."""
+
+    @cached_property
+    def with_raw_response(self) -> VerifiersResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return VerifiersResourceWithRawResponse(self)
 
     async def list(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -109,3 +117,13 @@ class VerifiersResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (verifier_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class VerifiersResourceWithRawResponse(RawView):
+    """The calls of :class:`VerifiersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: VerifiersResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.delete = raw_response_of(node.delete)

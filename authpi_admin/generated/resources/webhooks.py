@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Resource, as_model_page, as_none, as_object
 from ...pagination import Page
 
@@ -15,15 +17,27 @@ if TYPE_CHECKING:
     from ..models import WebhookListItem
 
 
-_LIST: Endpoint[Page[WebhookListItem]] = Endpoint("GET", "", as_model_page("WebhookListItem"))
-_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, body_required=True)
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "/{resource_id}", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "/{resource_id}", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none)
+_LIST: Endpoint[Page[WebhookListItem]] = Endpoint("GET", "", as_model_page("WebhookListItem"), "WebhooksResource.list")
+_CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "WebhooksResource.create", body_required=True)
+_GET: Endpoint[dict[str, Any]] = Endpoint(
+    "GET", "/{resource_id}", as_object, "WebhooksResource.get", template="/{webhook_id}"
+)
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint(
+    "PATCH", "/{resource_id}", as_object, "WebhooksResource.update", body_required=True, template="/{webhook_id}"
+)
+_DELETE: Endpoint[None] = Endpoint(
+    "DELETE", "/{resource_id}", as_none, "WebhooksResource.delete", template="/{webhook_id}"
+)
 
 
 class WebhooksResource(Resource):
     """Operations on webhooks."""
+
+    @cached_property
+    def with_raw_response(self) -> WebhooksResourceWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return WebhooksResourceWithRawResponse(self)
 
     async def list(
         self,
@@ -189,3 +203,15 @@ class WebhooksResource(Resource):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (resource_id,), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class WebhooksResourceWithRawResponse(RawView):
+    """The calls of :class:`WebhooksResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: WebhooksResource) -> None:
+        super().__init__(node)
+        self.list = raw_response_of(node.list)
+        self.create = raw_response_of(node.create)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

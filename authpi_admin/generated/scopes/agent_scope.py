@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
@@ -16,16 +17,16 @@ if TYPE_CHECKING:
     from ..resources.verifiers import VerifiersResource
 
 
-_GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
+_GET: Endpoint[Any] = Endpoint("GET", "", as_any, "AgentScope.get")
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, "AgentScope.update", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "AgentScope.delete")
 
 
 class AgentScope(Scope):
     """Scope for operations under a specific agent."""
 
-    def __init__(self, client: HttpClient, base_path: str, agent_id: str) -> None:
-        super().__init__(client, base_path, agent_id, "agent_id")
+    def __init__(self, client: HttpClient, base_path: str, agent_id: str, *, template: str | None = None) -> None:
+        super().__init__(client, base_path, agent_id, "agent_id", template=template)
         self.agent_id = agent_id
 
     @cached_property
@@ -33,7 +34,13 @@ class AgentScope(Scope):
         """Operations on verifiers."""
         from ..resources.verifiers import VerifiersResource
 
-        return VerifiersResource(self._client, f"{self._base_path}/verifiers")
+        return VerifiersResource(self._client, f"{self._base_path}/verifiers", template=f"{self._template}/verifiers")
+
+    @cached_property
+    def with_raw_response(self) -> AgentScopeWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return AgentScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Agent.
@@ -102,3 +109,13 @@ class AgentScope(Scope):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class AgentScopeWithRawResponse(RawView):
+    """The calls of :class:`AgentScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: AgentScope) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

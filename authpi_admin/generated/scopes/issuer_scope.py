@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
@@ -32,16 +33,16 @@ if TYPE_CHECKING:
     from .user_scope import UserScope
 
 
-_GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
+_GET: Endpoint[Any] = Endpoint("GET", "", as_any, "IssuerScope.get")
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, "IssuerScope.update", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "IssuerScope.delete")
 
 
 class IssuerScope(Scope):
     """Scope for operations under a specific issuer."""
 
-    def __init__(self, client: HttpClient, base_path: str, issuer_id: str) -> None:
-        super().__init__(client, base_path, issuer_id, "issuer_id")
+    def __init__(self, client: HttpClient, base_path: str, issuer_id: str, *, template: str | None = None) -> None:
+        super().__init__(client, base_path, issuer_id, "issuer_id", template=template)
         self.issuer_id = issuer_id
 
     @cached_property
@@ -49,42 +50,46 @@ class IssuerScope(Scope):
         """Operations on agents."""
         from ..resources.agents import AgentsResource
 
-        return AgentsResource(self._client, f"{self._base_path}/agents")
+        return AgentsResource(self._client, f"{self._base_path}/agents", template=f"{self._template}/agents")
 
     @cached_property
     def approvals(self) -> ApprovalsResource:
         """Operations on approvals."""
         from ..resources.approvals import ApprovalsResource
 
-        return ApprovalsResource(self._client, f"{self._base_path}/approvals")
+        return ApprovalsResource(self._client, f"{self._base_path}/approvals", template=f"{self._template}/approvals")
 
     @cached_property
     def auth_methods(self) -> AuthMethodsResource:
         """Operations on auth methods."""
         from ..resources.auth_methods import AuthMethodsResource
 
-        return AuthMethodsResource(self._client, f"{self._base_path}/auth-methods")
+        return AuthMethodsResource(
+            self._client, f"{self._base_path}/auth-methods", template=f"{self._template}/auth-methods"
+        )
 
     @cached_property
     def clients(self) -> ClientsResource:
         """Operations on clients."""
         from ..resources.clients import ClientsResource
 
-        return ClientsResource(self._client, f"{self._base_path}/clients")
+        return ClientsResource(self._client, f"{self._base_path}/clients", template=f"{self._template}/clients")
 
     @cached_property
     def organizations(self) -> OrganizationsResource:
         """Operations on organizations."""
         from ..resources.organizations import OrganizationsResource
 
-        return OrganizationsResource(self._client, f"{self._base_path}/organizations")
+        return OrganizationsResource(
+            self._client, f"{self._base_path}/organizations", template=f"{self._template}/organizations"
+        )
 
     @cached_property
     def api_keys(self) -> ApiKeysResource:
         """Operations on api keys."""
         from ..resources.api_keys import ApiKeysResource
 
-        return ApiKeysResource(self._client, f"{self._base_path}/api-keys")
+        return ApiKeysResource(self._client, f"{self._base_path}/api-keys", template=f"{self._template}/api-keys")
 
     @cached_property
     def groups(self) -> GroupsResource:
@@ -96,7 +101,7 @@ class IssuerScope(Scope):
         )
         from ..resources.groups import GroupsResource
 
-        return GroupsResource(self._client, f"{self._base_path}/groups")
+        return GroupsResource(self._client, f"{self._base_path}/groups", template=f"{self._template}/groups")
 
     @cached_property
     def invitations(self) -> InvitationsResource:
@@ -108,7 +113,9 @@ class IssuerScope(Scope):
         )
         from ..resources.invitations import InvitationsResource
 
-        return InvitationsResource(self._client, f"{self._base_path}/invitations")
+        return InvitationsResource(
+            self._client, f"{self._base_path}/invitations", template=f"{self._template}/invitations"
+        )
 
     @cached_property
     def members(self) -> MembersResource:
@@ -120,7 +127,7 @@ class IssuerScope(Scope):
         )
         from ..resources.members import MembersResource
 
-        return MembersResource(self._client, f"{self._base_path}/members")
+        return MembersResource(self._client, f"{self._base_path}/members", template=f"{self._template}/members")
 
     @cached_property
     def domains(self) -> DomainsResource:
@@ -132,46 +139,54 @@ class IssuerScope(Scope):
         )
         from ..resources.domains import DomainsResource
 
-        return DomainsResource(self._client, f"{self._base_path}/domains")
+        return DomainsResource(self._client, f"{self._base_path}/domains", template=f"{self._template}/domains")
 
     @cached_property
     def sessions(self) -> SessionsResource:
         """Operations on sessions."""
         from ..resources.sessions import SessionsResource
 
-        return SessionsResource(self._client, f"{self._base_path}/sessions")
+        return SessionsResource(self._client, f"{self._base_path}/sessions", template=f"{self._template}/sessions")
 
     @cached_property
     def users(self) -> UsersResource:
         """Operations on users."""
         from ..resources.users import UsersResource
 
-        return UsersResource(self._client, f"{self._base_path}/users")
+        return UsersResource(self._client, f"{self._base_path}/users", template=f"{self._template}/users")
 
     def agent(self, agent_id: str) -> AgentScope:
         """The agent with this id."""
         from .agent_scope import AgentScope
 
-        return AgentScope(self._client, f"{self._base_path}/agents", agent_id)
+        return AgentScope(self._client, f"{self._base_path}/agents", agent_id, template=f"{self._template}/agents")
 
     def user(self, user_id: str) -> UserScope:
         """The user with this id."""
         from .user_scope import UserScope
 
-        return UserScope(self._client, f"{self._base_path}/users", user_id)
+        return UserScope(self._client, f"{self._base_path}/users", user_id, template=f"{self._template}/users")
 
     @cached_property
     def tokens(self) -> IssuerTokensResource:
         """Operations on tokens."""
         from ..resources.issuer_tokens import IssuerTokensResource
 
-        return IssuerTokensResource(self._client, f"{self._base_path}/tokens")
+        return IssuerTokensResource(self._client, f"{self._base_path}/tokens", template=f"{self._template}/tokens")
 
     def organization(self, org_id: str) -> OrganizationScope:
         """The organization with this id."""
         from .organization_scope import OrganizationScope
 
-        return OrganizationScope(self._client, f"{self._base_path}/organizations", org_id)
+        return OrganizationScope(
+            self._client, f"{self._base_path}/organizations", org_id, template=f"{self._template}/organizations"
+        )
+
+    @cached_property
+    def with_raw_response(self) -> IssuerScopeWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return IssuerScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Issuer.
@@ -240,3 +255,13 @@ class IssuerScope(Scope):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class IssuerScopeWithRawResponse(RawView):
+    """The calls of :class:`IssuerScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: IssuerScope) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

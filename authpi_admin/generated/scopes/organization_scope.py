@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Scope, as_none, as_object
 from ...http_client import HttpClient
 
@@ -20,16 +21,16 @@ if TYPE_CHECKING:
     from ..resources.sso import SsoResource
 
 
-_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "", as_object)
-_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "", as_object, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
+_GET: Endpoint[dict[str, Any]] = Endpoint("GET", "", as_object, "OrganizationScope.get")
+_UPDATE: Endpoint[dict[str, Any]] = Endpoint("PATCH", "", as_object, "OrganizationScope.update", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "OrganizationScope.delete")
 
 
 class OrganizationScope(Scope):
     """Scope for operations under a specific organization."""
 
-    def __init__(self, client: HttpClient, base_path: str, org_id: str) -> None:
-        super().__init__(client, base_path, org_id, "org_id")
+    def __init__(self, client: HttpClient, base_path: str, org_id: str, *, template: str | None = None) -> None:
+        super().__init__(client, base_path, org_id, "org_id", template=template)
         self.org_id = org_id
 
     @cached_property
@@ -37,35 +38,49 @@ class OrganizationScope(Scope):
         """Operations on api keys."""
         from ..resources.organization_api_keys import OrganizationApiKeysResource
 
-        return OrganizationApiKeysResource(self._client, f"{self._base_path}/api-keys")
+        return OrganizationApiKeysResource(
+            self._client, f"{self._base_path}/api-keys", template=f"{self._template}/api-keys"
+        )
 
     @cached_property
     def groups(self) -> OrganizationGroupsResource:
         """Operations on groups."""
         from ..resources.organization_groups import OrganizationGroupsResource
 
-        return OrganizationGroupsResource(self._client, f"{self._base_path}/groups")
+        return OrganizationGroupsResource(
+            self._client, f"{self._base_path}/groups", template=f"{self._template}/groups"
+        )
 
     @cached_property
     def invitations(self) -> OrganizationInvitationsResource:
         """Operations on invitations."""
         from ..resources.organization_invitations import OrganizationInvitationsResource
 
-        return OrganizationInvitationsResource(self._client, f"{self._base_path}/invitations")
+        return OrganizationInvitationsResource(
+            self._client, f"{self._base_path}/invitations", template=f"{self._template}/invitations"
+        )
 
     @cached_property
     def members(self) -> OrganizationMembersResource:
         """Operations on members."""
         from ..resources.organization_members import OrganizationMembersResource
 
-        return OrganizationMembersResource(self._client, f"{self._base_path}/members")
+        return OrganizationMembersResource(
+            self._client, f"{self._base_path}/members", template=f"{self._template}/members"
+        )
 
     @cached_property
     def sso(self) -> SsoResource:
         """Operations on sso."""
         from ..resources.sso import SsoResource
 
-        return SsoResource(self._client, f"{self._base_path}/sso")
+        return SsoResource(self._client, f"{self._base_path}/sso", template=f"{self._template}/sso")
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationScopeWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return OrganizationScopeWithRawResponse(self)
 
     async def get(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -137,3 +152,13 @@ class OrganizationScope(Scope):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class OrganizationScopeWithRawResponse(RawView):
+    """The calls of :class:`OrganizationScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: OrganizationScope) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
@@ -19,16 +20,16 @@ if TYPE_CHECKING:
     from ..resources.user_verifiers import UserVerifiersResource
 
 
-_GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
+_GET: Endpoint[Any] = Endpoint("GET", "", as_any, "UserScope.get")
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, "UserScope.update", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "UserScope.delete")
 
 
 class UserScope(Scope):
     """Scope for operations under a specific user."""
 
-    def __init__(self, client: HttpClient, base_path: str, user_id: str) -> None:
-        super().__init__(client, base_path, user_id, "user_id")
+    def __init__(self, client: HttpClient, base_path: str, user_id: str, *, template: str | None = None) -> None:
+        super().__init__(client, base_path, user_id, "user_id", template=template)
         self.user_id = user_id
 
     @cached_property
@@ -36,28 +37,38 @@ class UserScope(Scope):
         """Operations on sessions."""
         from ..resources.user_sessions import UserSessionsResource
 
-        return UserSessionsResource(self._client, f"{self._base_path}/sessions")
+        return UserSessionsResource(self._client, f"{self._base_path}/sessions", template=f"{self._template}/sessions")
 
     @cached_property
     def tokens(self) -> TokensResource:
         """Operations on tokens."""
         from ..resources.tokens import TokensResource
 
-        return TokensResource(self._client, f"{self._base_path}/tokens")
+        return TokensResource(self._client, f"{self._base_path}/tokens", template=f"{self._template}/tokens")
 
     @cached_property
     def trusted_devices(self) -> TrustedDevicesResource:
         """Operations on trusted devices."""
         from ..resources.trusted_devices import TrustedDevicesResource
 
-        return TrustedDevicesResource(self._client, f"{self._base_path}/trusted-devices")
+        return TrustedDevicesResource(
+            self._client, f"{self._base_path}/trusted-devices", template=f"{self._template}/trusted-devices"
+        )
 
     @cached_property
     def verifiers(self) -> UserVerifiersResource:
         """Operations on verifiers."""
         from ..resources.user_verifiers import UserVerifiersResource
 
-        return UserVerifiersResource(self._client, f"{self._base_path}/verifiers")
+        return UserVerifiersResource(
+            self._client, f"{self._base_path}/verifiers", template=f"{self._template}/verifiers"
+        )
+
+    @cached_property
+    def with_raw_response(self) -> UserScopeWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return UserScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get User.
@@ -126,3 +137,13 @@ class UserScope(Scope):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class UserScopeWithRawResponse(RawView):
+    """The calls of :class:`UserScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: UserScope) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..._raw import RawView, raw_response_of
 from ..._resource import Endpoint, RequestOptions, Scope, as_any, as_none
 from ...http_client import HttpClient
 
@@ -17,16 +18,16 @@ if TYPE_CHECKING:
     from ..resources.redeliver import RedeliverResource
 
 
-_GET: Endpoint[Any] = Endpoint("GET", "", as_any)
-_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, body_required=True)
-_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none)
+_GET: Endpoint[Any] = Endpoint("GET", "", as_any, "WebhookScope.get")
+_UPDATE: Endpoint[Any] = Endpoint("PATCH", "", as_any, "WebhookScope.update", body_required=True)
+_DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "WebhookScope.delete")
 
 
 class WebhookScope(Scope):
     """Scope for operations under a specific webhook."""
 
-    def __init__(self, client: HttpClient, base_path: str, webhook_id: str) -> None:
-        super().__init__(client, base_path, webhook_id, "webhook_id")
+    def __init__(self, client: HttpClient, base_path: str, webhook_id: str, *, template: str | None = None) -> None:
+        super().__init__(client, base_path, webhook_id, "webhook_id", template=template)
         self.webhook_id = webhook_id
 
     @cached_property
@@ -34,14 +35,22 @@ class WebhookScope(Scope):
         """Operations on deliveries."""
         from ..resources.deliveries import DeliveriesResource
 
-        return DeliveriesResource(self._client, f"{self._base_path}/deliveries")
+        return DeliveriesResource(
+            self._client, f"{self._base_path}/deliveries", template=f"{self._template}/deliveries"
+        )
 
     @cached_property
     def redeliver(self) -> RedeliverResource:
         """Operations on redeliver."""
         from ..resources.redeliver import RedeliverResource
 
-        return RedeliverResource(self._client, f"{self._base_path}/redeliver")
+        return RedeliverResource(self._client, f"{self._base_path}/redeliver", template=f"{self._template}/redeliver")
+
+    @cached_property
+    def with_raw_response(self) -> WebhookScopeWithRawResponse:
+        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
+        timing and retries, with ``parse()`` giving what the plain call returns."""
+        return WebhookScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
         """Get Webhook.
@@ -110,3 +119,13 @@ class WebhookScope(Scope):
             PreconditionFailedError: the object changed since ``if_match``'s ETag (412).
         """
         await self._call(_DELETE, (), RequestOptions(timeout, headers, if_match=if_match))
+
+
+class WebhookScopeWithRawResponse(RawView):
+    """The calls of :class:`WebhookScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+
+    def __init__(self, node: WebhookScope) -> None:
+        super().__init__(node)
+        self.get = raw_response_of(node.get)
+        self.update = raw_response_of(node.update)
+        self.delete = raw_response_of(node.delete)
