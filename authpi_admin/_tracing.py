@@ -14,6 +14,7 @@ traces any other.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -48,12 +49,14 @@ class Tracing:
     """Whether a client traces its calls, and with which tracer: decided per call, since the application
     may set its global provider after making the client."""
 
-    __slots__ = ("_tools", "enabled", "provider")
+    __slots__ = ("_named_in_environment", "_tools", "enabled", "provider")
 
     def __init__(self, *, enabled: bool, provider: object | None) -> None:
         self.enabled = enabled
         self.provider = provider
         self._tools: _Tools | None = None
+        # read once: a provider named by the environment is named before the application starts
+        self._named_in_environment = _PROVIDER_VARIABLE in os.environ
 
     def tools(self) -> _Tools | None:
         """The tracer to use now, or None: tracing off, OpenTelemetry never imported, or no provider set."""
@@ -62,13 +65,33 @@ class Tracing:
         trace = sys.modules.get("opentelemetry.trace")
         if trace is None:
             return None
-        provider = self.provider if self.provider is not None else trace.get_tracer_provider()
-        if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
-            return None  # the API's stand-ins: the application set no provider
+        provider = self.provider
+        if provider is None:
+            provider = _global_provider(trace, self._named_in_environment)
+        if provider is None or isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+            return None  # none set, or the API's stand-ins: the application traces nothing
         tools = self._tools
         if tools is None or tools.provider is not provider:
             self._tools = tools = _Tools(provider)
         return tools
+
+
+def _global_provider(trace: Any, named_in_environment: bool) -> Any:
+    """The application's global tracer provider, or None when it set none.
+
+    ``get_tracer_provider()`` looks the environment up on every call while no provider is set (a
+    microsecond a call, most of what tracing off would cost): the module's global says the same at once.
+    A private name, hence the ``<2`` bound of the ``otel`` extra; ``tests/test_dependency_pins.py`` pins
+    it. A provider named by ``OTEL_PYTHON_TRACER_PROVIDER`` is loaded through the public call.
+    """
+    provider = getattr(trace, "_TRACER_PROVIDER", _UNKNOWN)
+    if provider is None and not named_in_environment:
+        return None
+    return trace.get_tracer_provider()
+
+
+_UNKNOWN = object()  # an API release without the global: ask the public function
+_PROVIDER_VARIABLE = "OTEL_PYTHON_TRACER_PROVIDER"
 
 
 class _Tools:

@@ -7,8 +7,8 @@ Every row is the median of repeated, interleaved rounds after a warm-up, printed
 the spread (lowest and highest) of its rounds. Ratios compare sides measured in the same run; absolute
 times are shown for context only, since they depend on the machine. The rows live in small modules:
 ``per_call`` (canned answers, no network), ``concurrency`` (a real socket), ``emulator_rows``, ``soak`` (a
-served emulator after 20,000 and 40,000 requests) and ``startup`` (clean-environment imports and the quick
-start).
+served emulator after 20,000 and 40,000 requests), ``startup`` (clean-environment imports and the quick
+start) and ``tracing_rows`` (OpenTelemetry imported without a provider, and tracing on).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from harness import Row, table
 from per_call import cache_hits, cache_misses, list_memory
 from soak import flat_with_age
 from startup import imports, quick_start
+from tracing_rows import traced_cost, untraced_cost
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
@@ -46,6 +47,8 @@ def measure(quick: bool) -> list[Row]:
     rows += imports(5 if quick else 15)
     rows.append(quick_start(3 if quick else 9))
     rows.append(list_memory(1 if quick else 3))
+    rows.append(asyncio.run(untraced_cost(rounds, calls)))  # last: these import OpenTelemetry
+    rows.append(asyncio.run(traced_cost(rounds, calls)))
     return rows
 
 

@@ -1,6 +1,6 @@
-"""What the SDK and its emulator rely on of httpx's and uvicorn's internals, pinned as behaviour.
+"""What the SDK and its emulator rely on of httpx's, uvicorn's and OpenTelemetry's internals, pinned as behaviour.
 
-Both are used below their public API for speed, within upper bounds in pyproject.toml: a release that
+Each is used below its public API for speed, within upper bounds in pyproject.toml: a release that
 changes what is pinned here fails these tests (CI runs the lowest and the highest allowed versions).
 """
 
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -93,3 +96,38 @@ async def test_a_response_given_its_body_as_read_reads_as_one_built_with_content
         assert [chunk async for chunk in response.aiter_bytes()] == [body]
     assert ours.headers == theirs.headers
     assert await read_body(ours, error=False) == body and await read_body(ours, error=True) == body
+
+
+# ------------------------------------------------------------------- opentelemetry-api: the global provider
+
+_GLOBAL_PROVIDER = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from authpi_admin._tracing import Tracing
+
+tracing = Tracing(enabled=True, provider=None)
+named = trace._TRACER_PROVIDER is not None or tracing.tools() is not None
+if named:  # OTEL_PYTHON_TRACER_PROVIDER names the SDK's: loaded by the public call, the global set by it
+    assert trace._TRACER_PROVIDER is trace.get_tracer_provider() and tracing.tools() is not None
+else:
+    assert trace._TRACER_PROVIDER is None and tracing.tools() is None  # none set: the global says so
+    provider = TracerProvider()
+    trace.set_tracer_provider(provider)
+    assert trace._TRACER_PROVIDER is provider  # what set_tracer_provider sets is what the SDK reads
+    assert tracing.tools() is not None and tracing.tools().provider is provider
+print("named" if named else "set")
+"""
+
+
+@pytest.mark.parametrize("variable", [None, "sdk_tracer_provider"])
+def test_the_global_tracer_provider_is_the_modules_global(variable: str | None) -> None:
+    """Tracing reads ``opentelemetry.trace._TRACER_PROVIDER`` (None until set) instead of asking
+    ``get_tracer_provider()``, which looks the environment up on every call."""
+    environment = {k: v for k, v in os.environ.items() if k != "OTEL_PYTHON_TRACER_PROVIDER"}
+    if variable is not None:
+        environment["OTEL_PYTHON_TRACER_PROVIDER"] = variable
+    result = subprocess.run(
+        [sys.executable, "-c", _GLOBAL_PROVIDER], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("set" if variable is None else "named")
