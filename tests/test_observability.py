@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -442,3 +444,12 @@ def no_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_without_the_extra_a_tracer_provider_names_it() -> None:
     with pytest.raises(ConfigurationError, match=r'pip install "authpi-admin\[otel\]"'):
         AuthPIAdmin(api_key=KEY, tracer_provider=object())
+
+
+def test_the_guides_example_prints_the_tree_the_guide_shows() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "guides" / "observability.md").read_text()
+    example = re.findall(r"^```python\n(.*?)^```", guide, flags=re.DOTALL | re.MULTILINE)[-1]
+    (shown,) = re.findall(r"^It prints this tree.*?```text\n(.*?)^```", guide, flags=re.DOTALL | re.MULTILINE)
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown

@@ -11,6 +11,15 @@ from authpi_admin import AuthPIAdmin, NotFoundError
 HINT = 'pip install "authpi-admin[testing]"'
 
 
+def test_without_the_otel_extra_nothing_is_traced_and_a_provider_names_the_extra() -> None:
+    from authpi_admin import ConfigurationError
+
+    with pytest.raises(ImportError):
+        import opentelemetry  # noqa: F401
+    with pytest.raises(ConfigurationError, match=r'pip install "authpi-admin\[otel\]"'):
+        AuthPIAdmin(api_key=("k", "s"), tracer_provider=object())
+
+
 async def test_the_sdk_works_over_an_injected_transport() -> None:
     seen = []
 
