@@ -74,7 +74,8 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
         response_json = {"data": [item], "has_more": True, "next_cursor": "cur_2"}
     else:
         response_json = {"data": item}
-    httpx_mock.add_response(status_code=status, json=response_json, headers={"ETag": '"e1"'})
+    for _ in range(2):  # the plain call, then the same through with_raw_response
+        httpx_mock.add_response(status_code=status, json=response_json, headers={"ETag": '"e1"'})
 
     # a method's id argument may be named apart from the document's placeholder (resource_id for user_id)
     renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
@@ -90,9 +91,21 @@ async def test_operation_on_the_wire(op: Operation, httpx_mock: HTTPXMock) -> No
 
     async with AuthPIAdmin(account_id="me", api_key="key_test") as admin:
         result = await getattr(reach(op.mount, admin), op.method)(*args, **kwargs)
+        raw = await getattr(reach(op.mount, admin).with_raw_response, op.method)(*args, **kwargs)
 
-    request = httpx_mock.get_request()
-    assert request is not None
+    request, raw_request = httpx_mock.get_requests()
+    # the raw view sends exactly what the plain call sends, and parses to exactly what it returns
+    assert (raw_request.method, raw_request.url, raw_request.content) == (request.method, request.url, request.content)
+    assert raw_request.headers == request.headers
+    assert (raw.status_code, raw.headers["etag"], raw.retries_taken) == (status, '"e1"', 0)
+    assert raw.http_request.url == request.url and raw.http_request.headers["authorization"] == "Bearer [redacted]"
+    parsed = raw.parse()
+    if hasattr(result, "model_dump"):
+        assert (type(parsed), parsed.model_dump(), parsed._etag) == (type(result), result.model_dump(), result._etag)
+    elif isinstance(result, Page) and result.data and hasattr(result.data[0], "model_dump"):
+        assert [m.model_dump() for m in parsed.data] == [m.model_dump() for m in result.data]
+    else:
+        assert parsed == result
     assert request.method == op.verb
     expected_query = urlencode({k: wire(v) for k, v in query.items()})
     assert str(request.url) == BASE + url_path + (f"?{expected_query}" if expected_query else "")
