@@ -324,6 +324,32 @@ class ApiDocument:
             return Returns("model", self._model(declared))
         return Returns("object")
 
+    def answer_of(self, op: Operation) -> Returns:
+        """What the document says the operation answers, as a model: ``none`` (204), ``model`` (one),
+        ``model_list`` (a JSON array of them in ``data``) or ``model_page`` (a page of them); ``object``
+        (a plain dict) where the document says today's SDK answers one (``x-answer-dict``) or names no model.
+
+        The typed view (``admin.typed``) answers this for every operation, whatever the plain call returns.
+        """
+        status, response = self.success(op.spec)
+        if status == 204:
+            return Returns("none")
+        if response.get("x-answer-dict"):
+            return Returns("object")
+        schema = self.resolve(response["content"]["application/json"]["schema"])
+        paged = any(part.get("$ref", "").endswith("/ListEnvelope") for part in schema.get("allOf", []))
+        for part in schema.get("allOf", [schema]):
+            data = self.resolve(part).get("properties", {}).get("data")
+            if data is None:
+                continue
+            listed = data.get("type") == "array"
+            name = str((data.get("items", {}) if listed else data).get("$ref", "")).rsplit("/", 1)[-1]
+            if not name:  # the envelope's own untyped ``data``: the model is in another part
+                continue
+            kind = "model_page" if paged else "model_list" if listed else "model"
+            return Returns(kind, self._model(name))
+        return Returns("object")
+
     def _model(self, name: str) -> str:
         if not self.is_model(name):
             raise DocumentError(f"returns {name}, which is not a model in components/schemas")

@@ -28,6 +28,7 @@ __all__ = [
     "Scope",
     "as_any",
     "as_model",
+    "as_model_list",
     "as_model_page",
     "as_none",
     "as_object",
@@ -225,34 +226,44 @@ def _not_a_valid(name: str, response: ApiResponse, detail: str | None) -> Malfor
 
 
 class _ModelShape:
-    """Parses an answer into the model ``name`` (one object, or a page of them).
+    """Parses an answer into the model ``name``: one object, a page of them, or a list of them (``form``).
 
     Models need pydantic, whose import and schema building take a few hundred milliseconds: the call path
     does that in a worker thread before the first such call, so it does not stall the event loop.
     """
 
-    __slots__ = ("name", "page")
+    __slots__ = ("form", "name")
 
-    def __init__(self, name: str, *, page: bool) -> None:
+    def __init__(self, name: str, form: str) -> None:
         self.name = name
-        self.page = page
+        self.form = form
 
     def __call__(self, response: ApiResponse) -> Any:
-        if self.page:
+        if self.form == "page":
             return _page_of(response, lambda items: _parse_models(self.name, items, response))
-        (instance,) = _parse_models(self.name, [without_envelope(response.data)], response)
+        data = without_envelope(response.data)
+        if self.form == "list":
+            if not isinstance(data, list):
+                raise _not_a_valid(f"list of {self.name}", response, "(the object): not a JSON array")
+            return _parse_models(self.name, data, response)
+        (instance,) = _parse_models(self.name, [data], response)
         instance._etag = response.etag
         return instance
 
 
 def as_model(name: str) -> Shape[Any]:
     """One object parsed into the model ``name``, its ETag kept as ``_etag``."""
-    return _ModelShape(name, page=False)
+    return _ModelShape(name, "one")
 
 
 def as_model_page(name: str) -> Shape[Page[Any]]:
     """One page with every item parsed into the model ``name``."""
-    return _ModelShape(name, page=True)
+    return _ModelShape(name, "page")
+
+
+def as_model_list(name: str) -> Shape[list[Any]]:
+    """A JSON array (in the ``data`` envelope) with every item parsed into the model ``name``."""
+    return _ModelShape(name, "list")
 
 
 def _ready_model(name: str) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -15,6 +16,9 @@ from .errors import ConfigurationError
 from .generated.root import AccountRoot
 from .http_client import DEFAULT_MAX_CONCURRENCY, HttpClient
 from .retries import RetryConfig, RetryPolicy
+
+if TYPE_CHECKING:
+    from .generated.typed.root import TypedAccountRoot
 
 __all__ = ["DEFAULT_BASE_URL", "AuthPIAdmin"]
 
@@ -132,6 +136,20 @@ class AuthPIAdmin(AccountRoot):
         Asked anew on every call (not cached); the answer's ``{"data": ...}`` envelope is removed.
         """
         return await self._client.whoami()
+
+    @cached_property
+    def typed(self) -> TypedAccountRoot:
+        """The same client answering models: ``await admin.typed.issuers.get(...)`` is an ``Issuer``.
+
+        Every resource, scope and method is there with the same arguments; each call answers the model of
+        ``authpi_admin.types`` the API document names for it (a ``Page`` of models for a list, an iterator
+        of models for ``list_all``, ``None`` for a 204). An answer that does not fit its model raises
+        :class:`MalformedResponseError` saying where and why. It shares this client's connections,
+        credential and settings (``admin.with_options(...).typed`` too); the plain calls keep answering dicts.
+        """
+        from .generated.typed.root import TypedAccountRoot
+
+        return TypedAccountRoot(self._client, self._base_path, self._template)
 
     @property
     def http(self) -> HttpClient:

@@ -6,6 +6,7 @@ the ids, the query or body, one ``RequestOptions``) and hands it to ``authpi_adm
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,12 +27,24 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 BODY = "Mapping[str, Any] | BaseModel"
 
 
+TYPED = "Typed"  # the typed view's class names: TypedUsersResource answers UsersResource's calls as models
+
+
+def package_of(class_name: str) -> str:
+    """``typed`` for the typed view's classes, else ``resources`` or ``scopes``."""
+    if class_name.startswith(TYPED):
+        return "typed"
+    return "resources" if class_name.endswith("Resource") else "scopes"
+
+
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def module_of(class_name: str) -> str:
-    """``AuthMethodsResource`` -> ``auth_methods``; ``IssuerScope`` -> ``issuer_scope``."""
+    """``AuthMethodsResource`` -> ``auth_methods``; ``IssuerScope`` -> ``issuer_scope`` (the typed view's
+    classes alike: ``TypedUsersResource`` -> ``users``, in their own package)."""
+    class_name = class_name.removeprefix(TYPED)
     if class_name.endswith("Resource"):
         return snake(class_name[: -len("Resource")])
     return snake(class_name)
@@ -60,6 +73,7 @@ class Method:
     body_type: str | None = None  # the authpi_admin.types name of the body, where there is one
     body_described: str | None = None  # the document's description of a body with no type of its own
     template: str = ""  # the path below the class's mount with the document's placeholder names
+    answer: Any = None  # what the typed view answers (the document's model): an _openapi.Returns
 
     pages_of: str | None = None  # for an X_all iterator, the paged method X it walks
 
@@ -86,6 +100,11 @@ class ClassSpec:
     def is_scope(self) -> bool:
         return self.name.endswith("Scope")
 
+    @property
+    def package(self) -> str:
+        """The package of ``generated/`` its module is in."""
+        return package_of(self.name)
+
 
 def annotation(schema: dict[str, Any]) -> str:
     kind = schema.get("type")
@@ -94,7 +113,7 @@ def annotation(schema: dict[str, Any]) -> str:
     return PRIMITIVES[kind]
 
 
-def method_of(op: Any, schemas: dict[str, Any]) -> Method:
+def method_of(op: Any, schemas: dict[str, Any], answer: Any = None) -> Method:
     keywords = [HEADER_KEYWORDS[p.name] for p in op.in_("header")] + ["timeout", "headers"]
     query = op.in_("query")
     described = {p.name: p.description for p in query if p.description}
@@ -123,6 +142,7 @@ def method_of(op: Any, schemas: dict[str, Any]) -> Method:
         model=op.returns.model,
         summary=op.summary,
         template=op.suffix,
+        answer=answer,
     )
 
 
@@ -143,6 +163,7 @@ def iterator_of(spec: ClassSpec, listing: Method) -> Method:
         summary=f"Auto-paginating iterator over all {noun}.",
         pages_of=listing.name,
         template=listing.template,
+        answer=listing.answer,
     )
 
 
@@ -157,7 +178,7 @@ def class_specs(document: Any) -> dict[str, ClassSpec]:
         if accessor.owner != ROOT_CLASS:
             classes[accessor.owner].accessors.append(accessor)
     for op in document.operations:
-        classes[op.class_name].methods.setdefault(op.method, method_of(op, document.schemas))
+        classes[op.class_name].methods.setdefault(op.method, method_of(op, document.schemas, document.answer_of(op)))
     for spec in classes.values():
         for listing in list(spec.methods.values()):
             if listing.kind in ("page", "model_page"):
@@ -169,14 +190,13 @@ def class_specs(document: Any) -> dict[str, ClassSpec]:
 # ------------------------------------------------------------------------------------------------ methods
 
 SHAPES = {"object": "as_object", "any": "as_any", "none": "as_none", "page": "as_page"}
+MODEL_SHAPES = {"model": "as_model", "model_page": "as_model_page", "model_list": "as_model_list"}
 RETURNS = {"object": "dict[str, Any]", "any": "Any", "none": "None", "page": "Page[dict[str, Any]]"}
 
 
 def shape_of(method: Method) -> str:
-    if method.kind == "model":
-        return f'as_model("{method.model}")'
-    if method.kind == "model_page":
-        return f'as_model_page("{method.model}")'
+    if method.kind in MODEL_SHAPES:
+        return f'{MODEL_SHAPES[method.kind]}("{method.model}")'
     return SHAPES[method.kind]
 
 
@@ -187,6 +207,8 @@ def returns_of(method: Method) -> str:
         return str(method.model)
     if method.kind == "model_page":
         return f"Page[{method.model}]"
+    if method.kind == "model_list":
+        return f"builtins.list[{method.model}]"  # inside a class whose own ``list`` hides the builtin
     return RETURNS[method.kind]
 
 
@@ -248,8 +270,8 @@ def ordered_methods(spec: ClassSpec) -> list[Method]:
 
 
 def class_module(class_name: str, package: str) -> str:
-    """Where ``class_name`` is imported from, relative to a module of ``package`` (resources/scopes/root)."""
-    kind = "resources" if class_name.endswith("Resource") else "scopes"
+    """Where ``class_name`` is imported from, relative to a module of ``package`` (resources/scopes/typed/root)."""
+    kind = package_of(class_name)
     if package == "root":
         return f".{kind}.{module_of(class_name)}"
     if kind == package:
@@ -299,12 +321,15 @@ def type_only_imports(accessors: list[Any], package: str, models: list[str]) -> 
 # ------------------------------------------------------------------------------------------------ modules
 
 
-def imports_for(methods: list[Method], accessors: list[Any], package: str, parent: str | None = None) -> list[str]:
+def imports_for(spec: ClassSpec, methods: list[Method]) -> list[str]:
+    accessors, package, parent = spec.accessors, spec.package, spec.base
     kinds = {m.kind for m in methods}
     models = sorted({m.model for m in methods if m.model})
     shapes = sorted({shape_of(m).split("(")[0] for m in methods if m.kind != "iterate"})
-    base = "Scope" if package == "scopes" else "Resource"
+    base = "Scope" if spec.is_scope else "Resource"
     lines = ["from __future__ import annotations", ""]
+    if "model_list" in kinds:
+        lines.append("import builtins")
     if any(a.deprecated for a in accessors):
         lines.append("import warnings")
     takes_body = any(m.body is not None for m in methods)
@@ -312,15 +337,17 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
     if abc:
         lines.append(f"from collections.abc import {', '.join(abc)}")
     lines.append("from functools import cached_property")
-    typing_names = "TYPE_CHECKING, Any" if models or accessors or takes_body or methods else "Any"
-    lines.append(f"from typing import {typing_names}")
+    uses_any = takes_body or any("Any" in returns_of(m) for m in methods)
+    wanted = (("TYPE_CHECKING", models or accessors or methods), ("Any", uses_any))
+    typing_names = [name for name, used in wanted if used]
+    lines.append(f"from typing import {', '.join(typing_names)}")
     lines.append("")
     runtime = ["Endpoint", "RequestOptions", *([] if parent else [base]), *shapes]
     lines.append(f"from ..._raw import {'' if parent else 'RawView, '}raw_response_of")
     lines.append(f"from ..._resource import {', '.join(runtime)}")
     if parent:
         lines.append(f"from {class_module(parent, package)} import {parent}, {parent}WithRawResponse")
-    if package == "scopes":
+    if spec.is_scope:
         lines.append("from ...http_client import HttpClient")
     if kinds & {"page", "model_page", "iterate"}:
         lines.append("from ...pagination import Page")
@@ -336,16 +363,16 @@ def imports_for(methods: list[Method], accessors: list[Any], package: str, paren
 
 
 def render_class_module(spec: ClassSpec) -> str:
-    package = "scopes" if spec.is_scope else "resources"
+    package = spec.package
     methods = ordered_methods(spec)
-    lines = [HEADER, "", *imports_for(methods, spec.accessors, package, spec.base), "", ""]
+    lines = [HEADER, "", *imports_for(spec, methods), "", ""]
     for method in methods:
         if method.kind != "iterate":
             result = returns_of(method)
             keywords = ", body_required=True" if method.body else ""
             if method.template != method.suffix:
                 keywords += f', template="{method.template}"'
-            operation = f'"{spec.name}.{method.name}"'
+            operation = f'"{spec.name.removeprefix(TYPED)}.{method.name}"'  # the typed view's calls are the same
             call = f'Endpoint("{method.verb}", "{method.suffix}", {shape_of(method)}, {operation}{keywords})'
             lines.append(f"{method.endpoint}: Endpoint[{result}] = {call}")
     lines += ["", ""]
@@ -383,7 +410,8 @@ def render_raw_view(spec: ClassSpec, methods: list[Method]) -> list[str]:
     base = f"{spec.base}WithRawResponse" if spec.base else "RawView"
     lines = [
         f"class {spec.name}WithRawResponse({base}):",
-        f'    """The calls of :class:`{spec.name}`, each answering a :class:`~authpi_admin.RawResponse`."""',
+        f'    """The calls of :class:`{spec.name}`,',
+        '    each answering a :class:`~authpi_admin.RawResponse`."""',
         "",
         f"    def __init__(self, node: {spec.name}) -> None:",
         "        super().__init__(node)",
@@ -416,6 +444,61 @@ def render_root(accessors: list[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def typed_spec(spec: ClassSpec, classes: dict[str, ClassSpec], document: Any) -> ClassSpec:
+    """The typed view's class of ``spec``: the same methods, arguments and accessors, each call answering
+    the model the document names for it where the class is mounted (a page or an iterator of them for
+    lists, None for a 204).
+
+    A class that extends a 0.3.0 class gets the base's methods as its own rather than a typed base: the
+    document may name other models under its mount (a user's verifiers answer the model Verifier, an
+    agent's AgentVerifiersListItem), which an override could not narrow to.
+    """
+    described = f"{spec.description}\n\n    The typed view of :class:`{spec.name}`: each call answers today's model."
+    typed = ClassSpec(TYPED + spec.name, described, id_param=spec.id_param)
+    typed.accessors = [
+        dataclasses.replace(a, owner=TYPED + a.owner, class_name=TYPED + a.class_name) for a in spec.accessors
+    ]
+    own_mount = {op.method: document.answer_of(op) for op in document.operations if op.mount.class_name == spec.name}
+    inherited = classes[spec.base].methods if spec.base else {}
+    for name, method in {**inherited, **spec.methods}.items():
+        answer = own_mount.get(method.pages_of or name, method.answer)
+        kind = "iterate" if method.kind == "iterate" else answer.kind
+        typed.methods[name] = dataclasses.replace(method, kind=kind, model=answer.model)
+    return typed
+
+
+def render_typed_root(accessors: list[Any]) -> str:
+    """``TypedAccountRoot``: what ``admin.typed`` is, the client's accessors leading to the typed classes."""
+    accessors = [dataclasses.replace(a, class_name=TYPED + a.class_name) for a in accessors]
+    lines = [
+        HEADER,
+        "",
+        "from __future__ import annotations",
+        "",
+        "from functools import cached_property",
+        "from typing import TYPE_CHECKING",
+        "",
+        "from ...http_client import HttpClient",
+        *type_only_imports(accessors, "typed", []),
+        "",
+        "",
+        "class TypedAccountRoot:",
+        '    """The typed view of the client (``admin.typed``): the same resources, scopes and calls, each call',
+        "    answering the model the API document names for it instead of a dict (pages and ``list_all``",
+        '    iterators of models for lists, ``None`` for a 204)."""',
+        "",
+        "    def __init__(self, client: HttpClient, base_path: str, template: str) -> None:",
+        "        self._client = client",
+        "        self._base_path = base_path",
+        "        self._template = template",
+        "",
+        "    def __repr__(self) -> str:",
+        '        return f"TypedAccountRoot({self._client._readable(self._base_path)!r})"',
+    ]
+    lines += render_accessors(accessors, "typed")
+    return "\n".join(lines) + "\n"
+
+
 def render_package_init(doc: str, names: list[tuple[str, str]]) -> str:
     lines = [HEADER.replace('"""Generated', f'"""{doc} Generated'), ""]
     lines += [f"from .{module} import {class_name}" for module, class_name in names]
@@ -440,6 +523,14 @@ def render_all(document: Any) -> dict[str, str]:
     )
     files["scopes/__init__.py"] = render_package_init("The scope classes.", [(module_of(n), n) for n in scopes])
     files["root.py"] = render_root(document.accessors_of(ROOT_CLASS))
+    typed = sorted(TYPED + name for name in classes)
+    for name in classes:
+        files[f"typed/{module_of(name)}.py"] = render_class_module(typed_spec(classes[name], classes, document))
+    files["typed/root.py"] = render_typed_root(document.accessors_of(ROOT_CLASS))
+    files["typed/__init__.py"] = render_package_init(
+        "The typed view (``admin.typed``).",
+        sorted([("root", "TypedAccountRoot"), *((module_of(n), n) for n in typed)], key=lambda pair: pair[1]),
+    )
     files.update(render_models(document))
     files["inputs.py"] = render_inputs(document)
     files["types.py"] = render_types(document)

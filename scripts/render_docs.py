@@ -16,6 +16,7 @@ RETURNS_TEXT = {
     "model": "The object, parsed into the model named in the annotation (its ETag as ``_etag``).",
     "page": "One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.",
     "model_page": "One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.",
+    "model_list": "The objects, each parsed into the model named in the annotation.",
 }
 KEYWORD_TEXT = {
     "timeout": "Seconds one attempt may take, connect to last byte (default: the client's).",

@@ -27,7 +27,9 @@ ACCT = "https://api.authpi.dev/v1/accounts/me"
 
 def test_annotated_payloads_are_checked_by_mypy(tmp_path: Path) -> None:
     # one mypy run over the programs (each run costs seconds); its errors say which file they are in
-    programs = [str(TYPING / name) for name in ("payload_ok.py", "payload_misspelt.py", "observed_ok.py")]
+    programs = [
+        str(TYPING / name) for name in ("payload_ok.py", "payload_misspelt.py", "observed_ok.py", "typed_view_ok.py")
+    ]
     command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), *programs]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]

@@ -139,7 +139,8 @@ class AccountApiKeysResource(ApiKeysResource):
 
 
 class AccountApiKeysResourceWithRawResponse(ApiKeysResourceWithRawResponse):
-    """The calls of :class:`AccountApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AccountApiKeysResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AccountApiKeysResource) -> None:
         super().__init__(node)

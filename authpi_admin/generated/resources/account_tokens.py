@@ -113,7 +113,8 @@ class AccountTokensResource(TokensResource):
 
 
 class AccountTokensResourceWithRawResponse(TokensResourceWithRawResponse):
-    """The calls of :class:`AccountTokensResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AccountTokensResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AccountTokensResource) -> None:
         super().__init__(node)

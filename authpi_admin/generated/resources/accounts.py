@@ -183,7 +183,8 @@ class AccountsResource(Resource):
 
 
 class AccountsResourceWithRawResponse(RawView):
-    """The calls of :class:`AccountsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AccountsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AccountsResource) -> None:
         super().__init__(node)

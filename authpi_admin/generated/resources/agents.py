@@ -232,7 +232,8 @@ class AgentsResource(Resource):
 
 
 class AgentsResourceWithRawResponse(RawView):
-    """The calls of :class:`AgentsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AgentsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AgentsResource) -> None:
         super().__init__(node)

@@ -255,7 +255,8 @@ class ApiKeysResource(Resource):
 
 
 class ApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`ApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`ApiKeysResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: ApiKeysResource) -> None:
         super().__init__(node)

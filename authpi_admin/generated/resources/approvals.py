@@ -135,7 +135,8 @@ class ApprovalsResource(Resource):
 
 
 class ApprovalsResourceWithRawResponse(RawView):
-    """The calls of :class:`ApprovalsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`ApprovalsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: ApprovalsResource) -> None:
         super().__init__(node)

@@ -181,7 +181,8 @@ class AuthMethodsResource(Resource):
 
 
 class AuthMethodsResourceWithRawResponse(RawView):
-    """The calls of :class:`AuthMethodsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AuthMethodsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AuthMethodsResource) -> None:
         super().__init__(node)

@@ -271,7 +271,8 @@ class ClientsResource(Resource):
 
 
 class ClientsResourceWithRawResponse(RawView):
-    """The calls of :class:`ClientsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`ClientsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: ClientsResource) -> None:
         super().__init__(node)

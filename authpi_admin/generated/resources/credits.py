@@ -111,7 +111,8 @@ class CreditsResource(Resource):
 
 
 class CreditsResourceWithRawResponse(RawView):
-    """The calls of :class:`CreditsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`CreditsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: CreditsResource) -> None:
         super().__init__(node)

@@ -149,7 +149,8 @@ class DeliveriesResource(Resource):
 
 
 class DeliveriesResourceWithRawResponse(RawView):
-    """The calls of :class:`DeliveriesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`DeliveriesResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: DeliveriesResource) -> None:
         super().__init__(node)

@@ -219,7 +219,8 @@ class DomainsResource(Resource):
 
 
 class DomainsResourceWithRawResponse(RawView):
-    """The calls of :class:`DomainsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`DomainsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: DomainsResource) -> None:
         super().__init__(node)

@@ -202,7 +202,8 @@ class EventsResource(Resource):
 
 
 class EventsResourceWithRawResponse(RawView):
-    """The calls of :class:`EventsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`EventsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: EventsResource) -> None:
         super().__init__(node)

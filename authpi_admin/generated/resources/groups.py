@@ -201,7 +201,8 @@ class GroupsResource(Resource):
 
 
 class GroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`GroupsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`GroupsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: GroupsResource) -> None:
         super().__init__(node)

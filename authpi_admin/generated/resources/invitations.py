@@ -248,7 +248,8 @@ class InvitationsResource(Resource):
 
 
 class InvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`InvitationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`InvitationsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: InvitationsResource) -> None:
         super().__init__(node)

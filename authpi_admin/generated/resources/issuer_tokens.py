@@ -61,7 +61,8 @@ class IssuerTokensResource(Resource):
 
 
 class IssuerTokensResourceWithRawResponse(RawView):
-    """The calls of :class:`IssuerTokensResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`IssuerTokensResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: IssuerTokensResource) -> None:
         super().__init__(node)

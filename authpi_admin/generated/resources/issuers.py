@@ -234,7 +234,8 @@ class IssuersResource(Resource):
 
 
 class IssuersResourceWithRawResponse(RawView):
-    """The calls of :class:`IssuersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`IssuersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: IssuersResource) -> None:
         super().__init__(node)

@@ -190,7 +190,8 @@ class MembersResource(Resource):
 
 
 class MembersResourceWithRawResponse(RawView):
-    """The calls of :class:`MembersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`MembersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: MembersResource) -> None:
         super().__init__(node)

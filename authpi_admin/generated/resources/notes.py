@@ -305,7 +305,8 @@ class NotesResource(Resource):
 
 
 class NotesResourceWithRawResponse(RawView):
-    """The calls of :class:`NotesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`NotesResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: NotesResource) -> None:
         super().__init__(node)

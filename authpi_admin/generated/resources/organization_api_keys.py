@@ -140,7 +140,8 @@ class OrganizationApiKeysResource(Resource):
 
 
 class OrganizationApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationApiKeysResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationApiKeysResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationApiKeysResource) -> None:
         super().__init__(node)

@@ -195,7 +195,8 @@ class OrganizationGroupsResource(Resource):
 
 
 class OrganizationGroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationGroupsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationGroupsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationGroupsResource) -> None:
         super().__init__(node)

@@ -246,7 +246,8 @@ class OrganizationInvitationsResource(Resource):
 
 
 class OrganizationInvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationInvitationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationInvitationsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationInvitationsResource) -> None:
         super().__init__(node)

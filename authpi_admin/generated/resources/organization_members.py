@@ -190,7 +190,8 @@ class OrganizationMembersResource(Resource):
 
 
 class OrganizationMembersResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationMembersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationMembersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationMembersResource) -> None:
         super().__init__(node)

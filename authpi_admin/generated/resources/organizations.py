@@ -312,7 +312,8 @@ class OrganizationsResource(Resource):
 
 
 class OrganizationsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationsResource) -> None:
         super().__init__(node)

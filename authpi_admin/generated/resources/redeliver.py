@@ -57,7 +57,8 @@ class RedeliverResource(Resource):
 
 
 class RedeliverResourceWithRawResponse(RawView):
-    """The calls of :class:`RedeliverResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`RedeliverResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: RedeliverResource) -> None:
         super().__init__(node)

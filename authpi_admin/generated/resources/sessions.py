@@ -156,7 +156,8 @@ class SessionsResource(Resource):
 
 
 class SessionsResourceWithRawResponse(RawView):
-    """The calls of :class:`SessionsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`SessionsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: SessionsResource) -> None:
         super().__init__(node)

@@ -159,7 +159,8 @@ class SsoResource(Resource):
 
 
 class SsoResourceWithRawResponse(RawView):
-    """The calls of :class:`SsoResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`SsoResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: SsoResource) -> None:
         super().__init__(node)

@@ -113,7 +113,8 @@ class TokensResource(Resource):
 
 
 class TokensResourceWithRawResponse(RawView):
-    """The calls of :class:`TokensResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`TokensResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: TokensResource) -> None:
         super().__init__(node)

@@ -149,7 +149,8 @@ class TrustedDevicesResource(Resource):
 
 
 class TrustedDevicesResourceWithRawResponse(RawView):
-    """The calls of :class:`TrustedDevicesResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`TrustedDevicesResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: TrustedDevicesResource) -> None:
         super().__init__(node)

@@ -74,7 +74,8 @@ class UserSessionsResource(SessionsResource):
 
 
 class UserSessionsResourceWithRawResponse(SessionsResourceWithRawResponse):
-    """The calls of :class:`UserSessionsResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`UserSessionsResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: UserSessionsResource) -> None:
         super().__init__(node)

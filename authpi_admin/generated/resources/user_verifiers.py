@@ -196,7 +196,8 @@ class UserVerifiersResource(VerifiersResource):
 
 
 class UserVerifiersResourceWithRawResponse(VerifiersResourceWithRawResponse):
-    """The calls of :class:`UserVerifiersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`UserVerifiersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: UserVerifiersResource) -> None:
         super().__init__(node)

@@ -276,7 +276,8 @@ class UsersResource(Resource):
 
 
 class UsersResourceWithRawResponse(RawView):
-    """The calls of :class:`UsersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`UsersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: UsersResource) -> None:
         super().__init__(node)

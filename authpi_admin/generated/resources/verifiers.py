@@ -120,7 +120,8 @@ class VerifiersResource(Resource):
 
 
 class VerifiersResourceWithRawResponse(RawView):
-    """The calls of :class:`VerifiersResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`VerifiersResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: VerifiersResource) -> None:
         super().__init__(node)

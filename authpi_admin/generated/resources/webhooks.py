@@ -206,7 +206,8 @@ class WebhooksResource(Resource):
 
 
 class WebhooksResourceWithRawResponse(RawView):
-    """The calls of :class:`WebhooksResource`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`WebhooksResource`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: WebhooksResource) -> None:
         super().__init__(node)

@@ -112,7 +112,8 @@ class AgentScope(Scope):
 
 
 class AgentScopeWithRawResponse(RawView):
-    """The calls of :class:`AgentScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`AgentScope`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: AgentScope) -> None:
         super().__init__(node)

@@ -258,7 +258,8 @@ class IssuerScope(Scope):
 
 
 class IssuerScopeWithRawResponse(RawView):
-    """The calls of :class:`IssuerScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`IssuerScope`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: IssuerScope) -> None:
         super().__init__(node)

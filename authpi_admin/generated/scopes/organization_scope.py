@@ -155,7 +155,8 @@ class OrganizationScope(Scope):
 
 
 class OrganizationScopeWithRawResponse(RawView):
-    """The calls of :class:`OrganizationScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`OrganizationScope`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: OrganizationScope) -> None:
         super().__init__(node)

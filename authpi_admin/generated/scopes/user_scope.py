@@ -140,7 +140,8 @@ class UserScope(Scope):
 
 
 class UserScopeWithRawResponse(RawView):
-    """The calls of :class:`UserScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`UserScope`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: UserScope) -> None:
         super().__init__(node)

@@ -122,7 +122,8 @@ class WebhookScope(Scope):
 
 
 class WebhookScopeWithRawResponse(RawView):
-    """The calls of :class:`WebhookScope`, each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of :class:`WebhookScope`,
+    each answering a :class:`~authpi_admin.RawResponse`."""
 
     def __init__(self, node: WebhookScope) -> None:
         super().__init__(node)
