@@ -93,6 +93,7 @@ class Parameter:
     required: bool
     description: str
     keyword_only: bool = False  # a filter added after 0.3.0: it may not shift 0.3.0's positional parameters
+    accepts_string: bool = False  # 0.3.0 typed it ``str``: that stays accepted beside the document's type
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ class ApiDocument:
                     bool(node.get("required")),
                     node.get("description", ""),
                     bool(node.get("x-sdk-keyword-only")),
+                    bool(node.get("x-sdk-accepts-string")),
                 )
             )
         return tuple(parameters)

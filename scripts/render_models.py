@@ -18,23 +18,34 @@ class ModelCycleError(Exception):
     """Two schemas refer to each other: the models could not be written in order."""
 
 
-def python_type(schema: dict[str, Any], names: dict[str, str] | None = None) -> str:
-    """The annotation for ``schema``; ``names`` maps schema keys to the names they are exported under."""
+def python_type(schema: dict[str, Any], names: dict[str, str] | None = None, *, literals: bool = False) -> str:
+    """The annotation for ``schema``; ``names`` maps schema keys to the names they are exported under.
+
+    ``literals``: a string with an ``enum`` is a ``Literal`` of its values (for body types: mypy then
+    catches a misspelt value), not a ``str``.
+    """
     if "$ref" in schema:
         key = str(schema["$ref"].rsplit("/", 1)[1])
         return (names or {}).get(key, key)
     if "anyOf" in schema:
-        return " | ".join(python_type(part, names) for part in schema["anyOf"])
+        return " | ".join(python_type(part, names, literals=literals) for part in schema["anyOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(python_type({**schema, "type": k}, names) for k in kind)
+        return " | ".join(python_type({**schema, "type": k}, names, literals=literals) for k in kind)
     if kind == "null":
         return "None"
+    if literals and kind == "string" and "enum" in schema:
+        return literal_of(schema["enum"])
     if kind == "array":
-        return f"list[{python_type(schema.get('items', {}), names)}]"
+        return f"list[{python_type(schema.get('items', {}), names, literals=literals)}]"
     if kind == "object":
         return "dict[str, Any]"
     return PRIMITIVES.get(str(kind), "Any")
+
+
+def literal_of(values: list[str]) -> str:
+    """``Literal["a", "b"]``: the annotation that takes exactly these strings."""
+    return "Literal[" + ", ".join(json.dumps(value) for value in values) + "]"
 
 
 def model_order(document: Any) -> list[str]:
@@ -171,12 +182,14 @@ def render_inputs(document: Any) -> str:
     and pydantic refuses it. Each docstring lists the body's fields with the document's descriptions.
     """
     typed = _typed_dicts(document)
-    # inside a JSON payload a nested object is a dict and an enum a string, not a model or a StrEnum
+    # inside a JSON payload a nested object is a dict, not a model; an enum is one of its values, as a string
+    # or as the member of its StrEnum (both are the same string on the wire)
     names = dict(typed)
+    enums: set[str] = set()
     for key, schema in document.schemas.items():
         if key not in typed:
-            names[key] = "str" if "enum" in schema else "dict[str, Any]"
-    lines = [HEADER, "", "from typing import Any, NotRequired", "", "from typing_extensions import TypedDict"]
+            names[key] = f"{literal_of(schema['enum'])} | {key}" if "enum" in schema else "dict[str, Any]"
+    lines = [HEADER, "", "from typing import Any, Literal, NotRequired", "", "from typing_extensions import TypedDict"]
     lines += ["", "__all__ = [", *[f'    "{name}",' for name in sorted(typed.values())], "]"]
     for key, name in sorted(typed.items(), key=lambda item: item[1]):
         schema = document.schemas[key]
@@ -184,13 +197,22 @@ def render_inputs(document: Any) -> str:
         properties = schema.get("properties", {})
         fields = []
         for field_name, field_schema in properties.items():
-            annotation = python_type(field_schema, names)
+            annotation = python_type(field_schema, names, literals=True)
+            enums.update(ref for ref in _refs(field_schema) if "enum" in document.schemas[ref])
             if any(other in re.findall(r"\w+", annotation) for other in typed.values()):
                 # evaluated at class creation (no postponed annotations): a later class is not defined yet
                 raise ValueError(f"{name}.{field_name}: a body type inside another is not supported")
             fields.append(f"    {field_name}: {annotation if field_name in required else f'NotRequired[{annotation}]'}")
         lines += ["", "", f"class {name}(TypedDict):", *_body_docstring(name, schema, required), "", *fields]
+    # the enum classes the annotations name (modules of their own, importing nothing but enum)
+    at = lines.index("from typing_extensions import TypedDict") + 1
+    lines[at:at] = ["", *(f"from .models.{module_of_model(key)} import {key}" for key in sorted(enums))]
     return "\n".join(lines) + "\n"
+
+
+def _refs(schema: dict[str, Any]) -> list[str]:
+    """The schema keys ``schema`` refers to, at any depth."""
+    return re.findall(r'"#/components/schemas/(\w+)"', json.dumps(schema))
 
 
 def _body_docstring(name: str, schema: dict[str, Any], required: set[str]) -> list[str]:

@@ -36,6 +36,8 @@ def test_annotated_payloads_are_checked_by_mypy(tmp_path: Path) -> None:
     assert result.returncode == 1 and errors, result.stdout
     assert {Path(line.split(":", 1)[0]).name for line in errors} == {"payload_misspelt.py"}  # the other passes
     assert any('Extra key "nmae" for TypedDict "IssuerCreate"' in line for line in errors), result.stdout
+    misspelt_enum = 'expression has type "Literal[\'emali\']", TypedDict item "username_type" has type'
+    assert any(misspelt_enum in line for line in errors), result.stdout
 
 
 async def test_a_pydantic_model_is_sent_as_its_json_form(httpx_mock: HTTPXMock) -> None:

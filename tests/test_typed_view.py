@@ -140,3 +140,17 @@ def test_pyright_sees_the_models_mypy_sees() -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 errors" in result.stdout
+
+
+async def test_a_boolean_filter_takes_a_bool_and_still_0_3_0s_string() -> None:
+    emulator = build_world(Emulator(strict=True))
+    async with emulator.client() as admin:
+        organizations = admin.issuer(IDS["issuer_id"]).organizations
+        await organizations.create({"name": "No SSO", "sso_enabled": False})
+        with_sso = await organizations.list(sso_enabled=True)
+        as_text = await organizations.list(sso_enabled="true")
+        without = await admin.typed.issuer(IDS["issuer_id"]).organizations.list(sso_enabled=False)
+    assert [o["name"] for o in with_sso.data] == [o["name"] for o in as_text.data] == ["Org"]
+    assert [o.name for o in without.data] == ["No SSO"]
+    queries = [r.query for r in emulator.requests if r.path.endswith("/organizations") and r.method == "GET"]
+    assert queries == ["sso_enabled=true", "sso_enabled=true", "sso_enabled=false"]

@@ -22,6 +22,8 @@ async def main(admin: AuthPIAdmin) -> None:
     assert_type(raw, RawResponse[User])
     assert_type(raw.parse(), User)
     assert_type(await admin.with_options(timeout=5).typed.issuers.get("iss_1"), Issuer)
+    # a boolean filter takes a bool (and 0.3.0's string)
+    await admin.issuer("iss_1").organizations.list(sso_enabled=True, mfa_required="false")
     # the plain calls keep their 0.3.0 answers
     assert_type(await admin.issuers.get("iss_1"), dict[str, Any])
     assert_type(await admin.issuer("iss_1").get(), Any)

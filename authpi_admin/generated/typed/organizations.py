@@ -60,10 +60,10 @@ class TypedOrganizationsResource(Resource):
         limit: int | None = None,
         cursor: str | None = None,
         status: str | None = None,
-        sso_enabled: str | None = None,
-        sso_only: str | None = None,
-        mfa_required: str | None = None,
-        invitation_enabled: str | None = None,
+        sso_enabled: bool | str | None = None,
+        sso_only: bool | str | None = None,
+        mfa_required: bool | str | None = None,
+        invitation_enabled: bool | str | None = None,
         *,
         timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
@@ -74,10 +74,10 @@ class TypedOrganizationsResource(Resource):
             limit: The largest number of items on one page.
             cursor: The opaque `next_cursor` of the previous page.
             status: Filter the list by status.
-            sso_enabled: Filter the list by sso_enabled.
-            sso_only: Filter the list by sso_only.
-            mfa_required: Filter the list by mfa_required.
-            invitation_enabled: Filter the list by invitation_enabled.
+            sso_enabled: Only organizations whose members may sign in through SSO (true), or may not (false).
+            sso_only: Only organizations whose members must sign in through SSO (true), or need not (false).
+            mfa_required: Only organizations that require multi-factor authentication (true), or do not (false).
+            invitation_enabled: Only organizations that take invitations (true), or do not (false).
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -106,10 +106,10 @@ class TypedOrganizationsResource(Resource):
         self,
         limit: int | None = None,
         status: str | None = None,
-        sso_enabled: str | None = None,
-        sso_only: str | None = None,
-        mfa_required: str | None = None,
-        invitation_enabled: str | None = None,
+        sso_enabled: bool | str | None = None,
+        sso_only: bool | str | None = None,
+        mfa_required: bool | str | None = None,
+        invitation_enabled: bool | str | None = None,
         *,
         timeout: float | httpx.Timeout | None = None,
         headers: dict[str, str] | None = None,
