@@ -1,7 +1,7 @@
 """The account a client acts on, when it was not given: looked up once through ``GET /v1/me``.
 
 Today's API has no ``me`` alias in account paths (0.3.0's ``/v1/accounts/me/...`` never worked against it).
-A client built without ``account_id`` puts :data:`ACCOUNT_PLACEHOLDER` where the id goes; the transport
+A client built without ``account_id`` puts `ACCOUNT_PLACEHOLDER` where the id goes; the transport
 fills it in with the one account the credential may act on, found by the first request that needs it and
 shared by every request that meets it meanwhile (like the token refresh).
 """

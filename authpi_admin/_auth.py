@@ -33,7 +33,7 @@ def _refresh_failed(error: Exception) -> AuthenticationError:
 class BearerToken:
     """Holds the API key or access token; ``repr`` and ``str`` never show it.
 
-    :meth:`refresh` runs ``on_token_expired`` once for every request that met a 401 with the same token.
+    `refresh()` runs ``on_token_expired`` once for every request that met a 401 with the same token.
     The callback runs in its own task, so a request cancelled while it waits does not cancel the refresh
     the others are waiting on; if the callback fails, every waiter gets that failure and the next 401
     may try again.
@@ -75,7 +75,8 @@ class BearerToken:
         """Replace the token of generation ``stale``, sharing one callback run among concurrent callers.
 
         The wait is bounded by ``timeout`` (the call's own): a callback that hangs fails the call with
-        :class:`AuthenticationError`, and the hung run is no longer shared with later calls.
+        [`AuthenticationError`][authpi_admin.errors.AuthenticationError], and the hung run is no longer shared with
+        later calls.
         """
         import asyncio  # here, not at the top: importing the SDK should not cost an asyncio import
 

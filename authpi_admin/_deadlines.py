@@ -5,7 +5,7 @@ an attempt alive forever. ``asyncio.timeout`` would bound it, at the cost of a t
 (measured: a few microseconds a call, most of the SDK's own cost). Here attempts register their deadline
 in a dict, and a single timer, armed for the earliest deadline, cancels the attempts that are overdue.
 
-A deadline's cancel must never hide the caller's own: :meth:`Deadlines.claims` withdraws the deadline's
+A deadline's cancel must never hide the caller's own: `claims()` withdraws the deadline's
 cancel and says whether another one (``task.cancel()`` from outside, a ``TaskGroup``, an enclosing
 ``asyncio.timeout``) is still pending, as ``asyncio.timeout`` itself does.
 """
@@ -30,7 +30,7 @@ def withdraw_cancel(task: asyncio.Task[object], cancelling_before: int) -> bool:
 
 
 class Deadlines:
-    """Cancels every guarded block that outlives its deadline; :meth:`claims` tells such a block apart."""
+    """Cancels every guarded block that outlives its deadline; `claims()` tells such a block apart."""
 
     __slots__ = ("_armed_for", "_pending", "_timed_out", "_timer")
 
@@ -42,10 +42,10 @@ class Deadlines:
         self._armed_for = float("inf")
 
     def enter(self, seconds: float | None) -> asyncio.Task[object] | None:
-        """Put the current task under a deadline of ``seconds`` (None: none) until :meth:`leave`.
+        """Put the current task under a deadline of ``seconds`` (None: none) until `leave()`.
 
         Plain calls rather than a context manager: this runs on every request. An overdue task is
-        cancelled where it awaits; catch ``asyncio.CancelledError`` and ask :meth:`claims`.
+        cancelled where it awaits; catch ``asyncio.CancelledError`` and ask `claims()`.
         """
         if seconds is None:
             return None

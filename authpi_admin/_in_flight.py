@@ -41,7 +41,7 @@ class InFlightLimit:
 
 class InFlightSlot:
     """One call's hold on a slot: taken before the call is built, given back while it waits to retry,
-    and given back once at the end however the call ends (:meth:`give_back` is safe to call twice)."""
+    and given back once at the end however the call ends (`give_back()` is safe to call twice)."""
 
     __slots__ = ("_held", "_limit")
 
@@ -62,8 +62,8 @@ class InFlightSlot:
 
     def queue(self) -> asyncio.Future[None] | None:
         """Hold a free slot now (None), or join the queue: await the future returned, then call
-        :meth:`arrived`. A caller that awaits it directly waits with no coroutine of its own, which is
-        what 10,000 waiting calls cost; one cancelled while it waits calls :meth:`left_queue`."""
+        `arrived()`. A caller that awaits it directly waits with no coroutine of its own, which is
+        what 10,000 waiting calls cost; one cancelled while it waits calls `left_queue()`."""
         if self.try_take():
             return None
         import asyncio  # imported by the running loop already; not by importing the SDK
@@ -73,7 +73,7 @@ class InFlightSlot:
         return waiter
 
     def arrived(self) -> None:
-        """The awaited future of :meth:`queue` came: this hold has its slot."""
+        """The awaited future of `queue()` came: this hold has its slot."""
         self._held = True
 
     def left_queue(self, waiter: asyncio.Future[None]) -> None:

@@ -2,10 +2,11 @@
 
 ``close()`` means the same on every path to the wire (the SDK's own httpx client, an injected one, the
 emulator's): each call in flight, whether it waits for room, for the account, for a retry or for an
-answer, ends with :class:`~authpi_admin.ClosedClientError`; no attempt starts after ``close()`` began; and
+answer, ends with [`ClosedClientError`][authpi_admin.errors.ClosedClientError]; no attempt starts after ``close()``
+began; and
 ``close()`` returns once those calls have unwound, so no call succeeds after it and their connections are
 released before the pool closes. A cancel from the caller still wins over the close's (see
-:func:`~._deadlines.withdraw_cancel`).
+`withdraw_cancel`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class OpenCalls:
         self._drained: asyncio.Event | None = None
 
     def enter(self) -> asyncio.Task[object] | None:
-        """Record that the current task is inside a call until :meth:`leave`."""
+        """Record that the current task is inside a call until `leave()`."""
         import asyncio  # the loop is running: already imported
 
         task = asyncio.current_task()

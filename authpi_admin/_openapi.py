@@ -1,7 +1,7 @@
 """The one reader of the OpenAPI document: mounts, operations, parameters, return shapes and schemas.
 
 The generator (``scripts/generate.py``), the emulator's routing (``authpi_admin.testing``) and the tests all
-read the document through :class:`ApiDocument`, so the consistency checks made here protect all three.
+read the document through `ApiDocument`, so the consistency checks made here protect all three.
 This module imports nothing but the standard library: the generator loads it by file path, so a broken
 generated package never stops the generator from running.
 
@@ -162,7 +162,7 @@ class Operation:
 class ApiDocument:
     """A parsed OpenAPI document, checked to describe one consistent SDK surface.
 
-    Raises :class:`DocumentError` when a class is unknown, an operation lies below none of its class's
+    Raises `DocumentError` when a class is unknown, an operation lies below none of its class's
     mounts, a method is missing under one mount of its class, two mounts disagree on a method, or a
     return names a model that is not in ``components/schemas``.
     """

@@ -44,7 +44,8 @@ FINAL_ATTEMPT: ContextVar[_FinalAttempt | None] = ContextVar("authpi_admin_final
 
 
 class RawResponse(Generic[T]):
-    """The HTTP response of one successful call, with what the plain call returns as :meth:`parse`.
+    """The HTTP response of one successful call, with what the plain call returns as
+    [`parse()`][authpi_admin.RawResponse.parse].
 
     ``http_request`` is the request as the final attempt sent it, its ``Authorization`` value replaced
     by its scheme and ``[redacted]`` (a raw response is often logged whole). ``elapsed`` is that attempt's
@@ -95,7 +96,8 @@ def _shown_request(request: httpx.Request) -> httpx.Request:
 
 
 def raw_response_of(call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
-    """``call`` (a bound method of a resource or scope) answering a :class:`RawResponse` of its answer."""
+    """``call`` (a bound method of a resource or scope) answering a [`RawResponse`][authpi_admin.RawResponse] of its
+    answer."""
 
     @functools.wraps(call)
     async def raw(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
@@ -122,7 +124,7 @@ def raw_response_of(call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Ra
 
 class RawView:
     """Base of every generated ``XWithRawResponse``: the calls of one resource or scope, answering
-    :class:`RawResponse` objects. Made by ``resource.with_raw_response``."""
+    [`RawResponse`][authpi_admin.RawResponse] objects. Made by ``resource.with_raw_response``."""
 
     def __init__(self, node: Any) -> None:
         self._node = node

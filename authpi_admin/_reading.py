@@ -59,14 +59,14 @@ class ApiResponse:
 
 
 class BodyTooLarge(Exception):
-    """A success body passed :data:`SUCCESS_BODY_LIMIT` once decoded."""
+    """A success body passed `SUCCESS_BODY_LIMIT` once decoded."""
 
 
 async def read_body(response: httpx.Response, *, error: bool) -> bytes:
     """The decoded body of a streamed response, read and closed, with memory bounded either way.
 
-    A success body larger than :data:`SUCCESS_BODY_LIMIT` raises :class:`BodyTooLarge`. An error body is
-    read raw and inflated by the SDK itself up to :data:`ERROR_BODY_LIMIT`: httpx inflates a whole network
+    A success body larger than `SUCCESS_BODY_LIMIT` raises `BodyTooLarge`. An error body is
+    read raw and inflated by the SDK itself up to `ERROR_BODY_LIMIT`: httpx inflates a whole network
     chunk at once, and 64 KB of a gzip bomb can be 64 MB.
     """
     try:
@@ -138,7 +138,8 @@ def _parse_json(raw: bytes) -> Any:
 
 
 def success_for(response: httpx.Response, raw: bytes) -> ApiResponse:
-    """The :class:`ApiResponse` for a 2xx answer; :class:`MalformedResponseError` if its body is not JSON."""
+    """The [`ApiResponse`][authpi_admin.http_client.ApiResponse] for a 2xx answer;
+    [`MalformedResponseError`][authpi_admin.errors.MalformedResponseError] if its body is not JSON."""
     etag = response.headers.get("etag")
     if response.status_code == 204 or not raw:
         return ApiResponse(None, etag, response.status_code, empty=True)

@@ -1,9 +1,9 @@
 """Shared runtime for the generated resource and scope classes: one call path for every method.
 
-A generated method only describes its call: an :class:`Endpoint` (verb, path template and the shape of
-its answer), the ids for the template, the query or body, and the caller's :class:`RequestOptions`. It hands
-them to :meth:`_Node._call` (one answer) or :meth:`_Node._iterate` (every item of every page), which build
-the path, send it through :class:`HttpClient` and shape the answer.
+A generated method only describes its call: an `Endpoint` (verb, path template and the shape of
+its answer), the ids for the template, the query or body, and the caller's `RequestOptions`. It hands
+them to `_call()` (one answer) or `_iterate()` (every item of every page), which build
+the path, send it through [`HttpClient`][authpi_admin.http_client.HttpClient] and shape the answer.
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ class _Node:
         options: RequestOptions,
         query: Mapping[str, Any] | None,
     ) -> None:
-        """Let ``page`` fetch the page after it. Not inline in :meth:`_call`: a closure there would make
+        """Let ``page`` fetch the page after it. Not inline in `_call()`: a closure there would make
         every call, even one only waiting for room, carry cells for the variables it captures."""
         page._continue_with(
             lambda cursor: self._call(endpoint, ids, options, query={**(query or {}), "cursor": cursor})

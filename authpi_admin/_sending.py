@@ -38,7 +38,7 @@ def made_for_the_sdk(http: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 def is_made_for_the_sdk(http: httpx.AsyncClient) -> bool:
-    """True for an httpx client :func:`made_for_the_sdk` marked."""
+    """True for an httpx client `made_for_the_sdk` marked."""
     return http in _MADE_FOR_THE_SDK
 
 

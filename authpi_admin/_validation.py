@@ -133,7 +133,8 @@ def timeout_config(timeout: object) -> httpx.Timeout:
     """``timeout`` (seconds, or an ``httpx.Timeout``) as the ``httpx.Timeout`` to send with.
 
     Seconds must be a positive, finite number; an ``httpx.Timeout``'s phases must be that or None.
-    Anything else raises :class:`InvalidTimeoutError`, for a client's timeout and a call's alike.
+    Anything else raises [`InvalidTimeoutError`][authpi_admin.errors.InvalidTimeoutError], for a client's timeout and a
+    call's alike.
     """
     if isinstance(timeout, httpx.Timeout):
         if all(phase is None or _positive_seconds(phase) for phase in timeout_phases(timeout)):

@@ -1,4 +1,4 @@
-"""The facade: :class:`AuthPIAdmin`, the one object user code creates."""
+"""The facade: [`AuthPIAdmin`][authpi_admin.AuthPIAdmin], the one object user code creates."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ class AuthPIAdmin(AccountRoot):
     ``account_id`` the account is found once, on first use, through ``GET /v1/me``; ``account_id="me"``
     sends 0.3.0's ``/v1/accounts/me/...`` paths. Account-level resources hang off this
     object (``admin.issuers``, ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)``
-    scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call :meth:`close`.
+    scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call
+    [`close()`][authpi_admin.AuthPIAdmin.close].
 
     ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with
     ``allow_insecure_http=True``). A write that carries an ``idempotency_key`` is retried like a read (the
@@ -144,7 +145,8 @@ class AuthPIAdmin(AccountRoot):
         Every resource, scope and method is there with the same arguments; each call answers the model of
         ``authpi_admin.types`` the API document names for it (a ``Page`` of models for a list, an iterator
         of models for ``list_all``, ``None`` for a 204). An answer that does not fit its model raises
-        :class:`MalformedResponseError` saying where and why. It shares this client's connections,
+        [`MalformedResponseError`][authpi_admin.errors.MalformedResponseError] saying where and why. It shares this
+        client's connections,
         credential and settings (``admin.with_options(...).typed`` too); the plain calls keep answering dicts.
         """
         from .generated.typed.root import TypedAccountRoot
@@ -159,7 +161,7 @@ class AuthPIAdmin(AccountRoot):
     async def close(self) -> None:
         """Close the client and every ``with_options()`` sibling of it (a sibling's own ``close()`` ends only
         its calls); the httpx client is closed too unless it was injected. Calls in flight end with
-        :class:`ClosedClientError`."""
+        [`ClosedClientError`][authpi_admin.errors.ClosedClientError]."""
         await self._client.close()
 
     async def __aenter__(self) -> AuthPIAdmin:

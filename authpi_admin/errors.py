@@ -1,7 +1,7 @@
 """The errors the SDK raises, and the mapping from an HTTP error response to one of them.
 
-Every error the API answers with is an :class:`ApiError`; the subclass tells the status.
-:class:`ConfigurationError` is raised for a bad client set-up, before any request.
+Every error the API answers with is an [`ApiError`][authpi_admin.errors.ApiError]; the subclass tells the status.
+[`ConfigurationError`][authpi_admin.errors.ConfigurationError] is raised for a bad client set-up, before any request.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class InvalidTimeoutError(ConfigurationError, ValueError):
     """A ``timeout`` that is not a positive, finite number of seconds (or an ``httpx.Timeout`` of such).
 
     The same class whether the timeout was the client's or one call's; nothing was sent. It is a
-    :class:`ConfigurationError`, and a ``ValueError`` like every other bad argument of a call.
+    [`ConfigurationError`][authpi_admin.errors.ConfigurationError], and a ``ValueError`` like every other bad argument
+    of a call.
     """
 
 

@@ -1,7 +1,9 @@
-"""The transport: one :class:`HttpClient` that owns authentication, headers, retries and error mapping.
+"""The transport: one [`HttpClient`][authpi_admin.http_client.HttpClient] that owns authentication, headers, retries and
+error mapping.
 
 Resource classes describe a call (method, path, query, body, headers) and hand it to
-:meth:`HttpClient.request`, which returns the parsed body as it came, with the response's ETag.
+[`request()`][authpi_admin.http_client.HttpClient.request], which returns the parsed body as it came, with the
+response's ETag.
 """
 
 from __future__ import annotations
@@ -176,7 +178,8 @@ class HttpClient:
 
     @property
     def is_closed(self) -> bool:
-        """True once :meth:`close` was called on this client or on the client whose connections it shares
+        """True once [`close()`][authpi_admin.http_client.HttpClient.close] was called on this client or on the client
+        whose connections it shares
         (or the injected httpx client was closed)."""
         return self._closed or self._pool.closed or self._http.is_closed
 
@@ -213,7 +216,8 @@ class HttpClient:
         """Stop taking requests, end the calls in flight, and close the httpx client if the SDK made it.
 
         Every call in flight (waiting for room, for the account, for a retry or for its answer) ends with
-        :class:`ClosedClientError`, unless its caller cancelled it first; ``close()`` returns once they have
+        [`ClosedClientError`][authpi_admin.errors.ClosedClientError], unless its caller cancelled it first; ``close()``
+        returns once they have
         unwound, so none of them succeeds afterwards and no attempt starts after ``close()`` began.
         Closing the client you made closes every ``with_options()`` sibling of it too (a call a sibling
         starts meanwhile is refused); closing a sibling ends only the sibling's calls and leaves the shared
@@ -238,7 +242,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> ApiResponse:
-        """Send one call; return its parsed body and ETag, or raise a typed :class:`ApiError`.
+        """Send one call; return its parsed body and ETag, or raise a typed [`ApiError`][authpi_admin.errors.ApiError].
 
         The retry policy decides what is sent again; a 401 with ``on_token_expired`` refreshes once. At most
         ``max_concurrency`` calls of this client are in flight; the others wait their turn here.
@@ -287,7 +291,8 @@ class HttpClient:
 
         It waits for room before anything of the request is built, so thousands of waiting calls hold
         little more than their arguments. The slot is given back while the call waits to retry or for the
-        account to be resolved (which takes a slot of its own). :meth:`close` ends it, wherever it waits.
+        account to be resolved (which takes a slot of its own). [`close()`][authpi_admin.http_client.HttpClient.close]
+        ends it, wherever it waits.
         """
         import asyncio  # the loop is running: already imported
 
@@ -438,7 +443,7 @@ class HttpClient:
         return _Prepared(method, path, url, extra, content, idempotent, call_timeout, deadline, operation, trace)
 
     def _deadline_for(self, timeout: httpx.Timeout) -> float | None:
-        """:func:`_longest_phase` of ``timeout``, remembered for the last timeout asked about (usually the
+        """`_longest_phase` of ``timeout``, remembered for the last timeout asked about (usually the
         client's own, the same object every call)."""
         if self._last_deadline is None or self._last_deadline[0] is not timeout:
             self._last_deadline = (timeout, _longest_phase(timeout))

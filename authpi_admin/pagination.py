@@ -1,4 +1,5 @@
-"""Cursor pagination: one :class:`Page` of a list, and :func:`auto_paginate` over all of them."""
+"""Cursor pagination: one [`Page`][authpi_admin.pagination.Page] of a list, and
+[`auto_paginate`][authpi_admin.pagination.auto_paginate] over all of them."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ async def auto_paginate(fetcher: Callable[[str | None], Awaitable[Page[T]]]) -> 
 
     Only one page is held at a time, so any number of items streams in near-flat memory. A server that
     hands back cursors in a cycle, or an empty cursor with ``has_more``, would yield items again or loop
-    forever: that raises :class:`MalformedResponseError` instead, before a page is fetched twice.
+    forever: that raises [`MalformedResponseError`][authpi_admin.errors.MalformedResponseError] instead, before a page
+    is fetched twice.
     """
     cursor: str | None = None
     seen = _SeenCursors()

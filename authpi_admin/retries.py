@@ -1,4 +1,5 @@
-"""Retries: the ``retries`` option (:class:`RetryConfig`) and the policy that applies it (:class:`RetryPolicy`)."""
+"""Retries: the ``retries`` option ([`RetryConfig`][authpi_admin.retries.RetryConfig]) and the policy that applies it
+([`RetryPolicy`][authpi_admin.retries.RetryPolicy])."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ class RetryEvent:
     """One retry about to happen, as ``RetryPolicy(on_retry=...)`` is told of it before the wait.
 
     ``operation`` names the SDK method (``"UsersResource.list"``; ``"HttpClient.request"`` for a call made
-    with :meth:`~authpi_admin.http_client.HttpClient.request`), ``method`` its HTTP verb. ``attempt`` is the
+    with [`request()`][authpi_admin.http_client.HttpClient.request]), ``method`` its HTTP verb. ``attempt`` is the
     attempt that failed (1 for the first), so the next one is ``attempt + 1``. The reason is
     ``status_code`` (429, 502, 503, 504) or, when no answer came, ``error_type`` (the httpx error class,
     ``"ConnectTimeout"``). ``wait`` is the seconds the policy sleeps before the next attempt.
@@ -125,9 +126,10 @@ class RetryPolicy:
 
     ``config`` is the ``retries`` option (None: never retry). ``sleep`` and ``random`` are how the policy
     waits and draws its jitter; tests pass their own instead of patching. Pass a policy as ``retries=``
-    to :class:`~authpi_admin.AuthPIAdmin` to control both.
+    to [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] to control both.
 
-    ``on_retry`` is told of every retry before its wait, with a :class:`RetryEvent` (the operation, the
+    ``on_retry`` is told of every retry before its wait, with a [`RetryEvent`][authpi_admin.retries.RetryEvent] (the
+    operation, the
     attempt that failed, the reason and the wait): to count retries, or log them your way. It may be a
     coroutine function. What it raises ends the call with that exception, unchanged.
     """

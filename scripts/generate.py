@@ -47,7 +47,7 @@ import render_reference  # noqa: E402
 
 
 def render_all(raw: dict[str, Any]) -> dict[str, str]:
-    """Every generated file of the package for the document ``raw``; :class:`DocumentError` if it is
+    """Every generated file of the package for the document ``raw``; `DocumentError` if it is
     inconsistent."""
     try:
         return render.render_all(openapi.ApiDocument(raw))

@@ -1,4 +1,4 @@
-"""Python source for ``authpi_admin/generated/``, written from an :class:`ApiDocument`.
+"""Python source for ``authpi_admin/generated/``, written from an `ApiDocument`.
 
 Generated methods stay thin: each describes its call (an ``Endpoint`` constant with the shape of its answer,
 the ids, the query or body, one ``RequestOptions``) and hands it to ``authpi_admin._resource``.
@@ -138,13 +138,24 @@ def method_of(op: Any, schemas: dict[str, Any], answer: Any = None) -> Method:
         required_query=frozenset(p.name for p in query if p.required),
         described=described,
         body_type=body_type,
-        body_described=(op.spec.get("requestBody") or {}).get("description"),
+        body_described=body_description(op, schema),
         kind=op.returns.kind,
         model=op.returns.model,
         summary=op.summary,
         template=op.suffix,
         answer=answer,
     )
+
+
+def body_description(op: Any, schema: dict[str, Any]) -> str | None:
+    """What a body without a type of its own holds: the document's words, then the fields it names."""
+    described = (op.spec.get("requestBody") or {}).get("description")
+    properties = list(schema.get("properties", {}))
+    if not properties:
+        return described
+    required = set(schema.get("required", [])) | set(schema.get("x-strict-required", []))
+    fields = ", ".join(f"``{name}``" + (" (required)" if name in required else "") for name in properties)
+    return f"{(described or 'The request body.').rstrip('.')}: {fields}."
 
 
 def iterator_of(spec: ClassSpec, listing: Method) -> Method:
@@ -161,6 +172,7 @@ def iterator_of(spec: ClassSpec, listing: Method) -> Method:
         keyword_query=listing.keyword_query,
         kind="iterate",
         model=listing.model,
+        described=listing.described,  # the page size is the page size, as list() says
         summary=f"Auto-paginating iterator over all {noun}.",
         pages_of=listing.name,
         template=listing.template,
@@ -268,6 +280,14 @@ def ordered_methods(spec: ClassSpec) -> list[Method]:
 
 
 # ---------------------------------------------------------------------------------------------- accessors
+
+
+def reference_to(class_name: str) -> str:
+    """A Markdown link to ``class_name``'s page in the reference (the typed view's classes have none)."""
+    if class_name.startswith(TYPED):
+        return f"`{class_name}`"
+    path = f"authpi_admin.generated.{package_of(class_name)}.{module_of(class_name)}.{class_name}"
+    return f"[`{class_name}`][{path}]"
 
 
 def class_module(class_name: str, package: str) -> str:
@@ -394,8 +414,8 @@ def render_class_module(spec: ClassSpec) -> str:
         "",
         "    @cached_property",
         f"    def with_raw_response(self) -> {spec.name}WithRawResponse:",
-        '        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,',
-        '        timing and retries, with ``parse()`` giving what the plain call returns."""',
+        '        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the',
+        '        request, timing and retries, with ``parse()`` giving what the plain call returns."""',
         f"        return {spec.name}WithRawResponse(self)",
     ]
     for method in methods:
@@ -411,8 +431,9 @@ def render_raw_view(spec: ClassSpec, methods: list[Method]) -> list[str]:
     base = f"{spec.base}WithRawResponse" if spec.base else "RawView"
     lines = [
         f"class {spec.name}WithRawResponse({base}):",
-        f'    """The calls of :class:`{spec.name}`,',
-        '    each answering a :class:`~authpi_admin.RawResponse`."""',
+        '    """The calls of',
+        f"    {reference_to(spec.name)},",
+        '    each answering a [`RawResponse`][authpi_admin.RawResponse]."""',
         "",
         f"    def __init__(self, node: {spec.name}) -> None:",
         "        super().__init__(node)",
@@ -454,7 +475,9 @@ def typed_spec(spec: ClassSpec, classes: dict[str, ClassSpec], document: Any) ->
     document may name other models under its mount (a user's verifiers answer the model Verifier, an
     agent's AgentVerifiersListItem), which an override could not narrow to.
     """
-    described = f"{spec.description}\n\n    The typed view of :class:`{spec.name}`: each call answers today's model."
+    # the link on a line of its own: it cannot be wrapped
+    link = reference_to(spec.name)
+    described = f"{spec.description}\n\n    Each call answers today's model: the typed view of\n    {link}."
     typed = ClassSpec(TYPED + spec.name, described, id_param=spec.id_param)
     typed.accessors = [
         dataclasses.replace(a, owner=TYPED + a.owner, class_name=TYPED + a.class_name) for a in spec.accessors

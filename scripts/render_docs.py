@@ -14,8 +14,8 @@ RETURNS_TEXT = {
     "object": "The object, unwrapped from its ``data`` envelope, with ``_etag`` when the API sent an ETag.",
     "any": "What the API answered, unwrapped from its ``data`` envelope (an object gets ``_etag``).",
     "model": "The object, parsed into the model named in the annotation (its ETag as ``_etag``).",
-    "page": "One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.",
-    "model_page": "One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.",
+    "page": "One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.",
+    "model_page": "One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.",
     "model_list": "The objects, each parsed into the model named in the annotation.",
 }
 KEYWORD_TEXT = {

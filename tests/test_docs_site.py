@@ -107,3 +107,37 @@ def test_the_reference_pages_are_generated_and_current() -> None:
         [sys.executable, "scripts/generate.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
+
+
+_ROLE = re.compile(r":(?:class|meth|func|data|attr|mod|exc|obj|ref):[`~\w.]")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text_of(page: Path) -> str:
+    """What a reader sees of a page: its HTML without tags (code blocks included), entities decoded."""
+    return html.unescape(_TAG.sub("", page.read_text()))
+
+
+def test_no_cross_reference_is_shown_as_role_text(site: Path) -> None:
+    """A reStructuredText role (``:class:`ApiError```) does not render in Markdown docstrings: each must be
+    a link instead. Every page of the site is read as a reader sees it."""
+    shown = []
+    for page in sorted(site.rglob("*.html")):
+        text = _text_of(page)
+        shown += [
+            f"{page.relative_to(site)}: ...{text[max(0, m.start() - 40) : m.end() + 40]}..."
+            for m in _ROLE.finditer(text)
+        ]
+    assert shown == []
+
+
+def test_returns_sections_name_what_comes_back(site: Path) -> None:
+    """A Returns table has one row per thing returned: never a row made of a sentence's first word."""
+    bogus = []
+    for page in sorted((site / "api").rglob("*.html")):
+        source = page.read_text()
+        bogus += [
+            f"{page.relative_to(site)}: {row}"
+            for row in re.findall(r"<td>\s*<code>(One|The|What|None:)</code>", source)
+        ]
+    assert bogus == []

@@ -2,7 +2,7 @@
 
 Three ways to use it:
 
-- in process, no socket: ``Emulator().client()`` gives an :class:`~authpi_admin.AuthPIAdmin` bound to it;
+- in process, no socket: ``Emulator().client()`` gives an [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] bound to it;
   this needs nothing beyond the SDK itself;
 - over a real socket: ``with EmulatorServer() as server: AuthPIAdmin(api_key=..., base_url=server.base_url)``,
   or ``python -m authpi_admin.testing serve``; serving needs uvicorn, the ``testing`` extra
@@ -11,7 +11,8 @@ Three ways to use it:
   from a plugin that this package registers.
 
 Importing this package costs nothing: the emulator loads when one of its names is first used. Serving
-without the extra raises :class:`MissingExtraError`, which says what to install; the pytest plugin stays
+without the extra raises [`MissingExtraError`][authpi_admin.testing.MissingExtraError], which says what to install; the
+pytest plugin stays
 harmless in projects that do not have it.
 """
 
@@ -88,7 +89,8 @@ class MissingExtraError(ModuleNotFoundError):
 
 
 def require_extra() -> None:
-    """Raise :class:`MissingExtraError` unless uvicorn (the ``testing`` extra, for serving) can be imported."""
+    """Raise [`MissingExtraError`][authpi_admin.testing.MissingExtraError] unless uvicorn (the ``testing`` extra, for
+    serving) can be imported."""
     try:
         import uvicorn  # noqa: F401
     except ImportError as error:

@@ -3,13 +3,13 @@
 Routes are derived from the bundled OpenAPI document, so every call the SDK can make is answered the
 way the API documents: ``{"data": ...}`` envelopes, cursor pages, ETags and ``If-Match``,
 ``Idempotency-Key`` replay, validation errors with ``fields``, 404/409/412, events for every write, API
-keys and expiring bearer tokens, and faults on demand (:mod:`.faults`).
+keys and expiring bearer tokens, and faults on demand (`faults`).
 
-This module is the set-up facade. The layers below it: :mod:`.transport` (in process) and :mod:`.asgi`
-(over a socket), the two front doors, which speak :mod:`.wire`; :mod:`.dispatch` (HTTP: routing through
-:mod:`.router`, auth, faults, idempotency, validation, errors), :mod:`.handlers` (create, read, update,
-delete, list and the dispatch of actions), :mod:`.store` (the records), :mod:`.routes` (the route table
-read from the document), and :mod:`.kinds`: one module per family of the API holding all the emulator
+This module is the set-up facade. The layers below it: `transport` (in process) and `asgi`
+(over a socket), the two front doors, which speak `wire`; `dispatch` (HTTP: routing through
+`router`, auth, faults, idempotency, validation, errors), `handlers` (create, read, update,
+delete, list and the dispatch of actions), `store` (the records), `routes` (the route table
+read from the document), and `kinds`: one module per family of the API holding all the emulator
 knows of its kinds and their actions (see CONTRIBUTING.md).
 """
 
@@ -62,23 +62,30 @@ def key_pair(key: str) -> tuple[str, str] | None:
 
 
 class Emulator:
-    """A stateful, in-memory AuthPI Core API. Call it as an ASGI app, or use :meth:`client`.
+    """A stateful, in-memory AuthPI Core API. Call it as an ASGI app, or use
+    [`client()`][authpi_admin.testing.Emulator.client].
 
     ``api_keys`` are accepted as credentials for ``account_id``: ``"key_id:secret"`` is a key pair that
     authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form). By default
-    the pair ``key_test:sec_test`` (:data:`DEFAULT_KEY_PAIR`), and in lenient mode the bearer key ``key_test``
-    too; :meth:`client` sends the first. :meth:`issue_token` makes bearer tokens that can expire. ``seed``
-    makes generated ids repeatable; ``clock`` gives the time (epoch seconds), which :attr:`clock` can
+    the pair ``key_test:sec_test`` (`DEFAULT_KEY_PAIR`), and in lenient mode the bearer key ``key_test``
+    too; [`client()`][authpi_admin.testing.Emulator.client] sends the first.
+    [`issue_token()`][authpi_admin.testing.Emulator.issue_token] makes bearer tokens that can expire. ``seed``
+    makes generated ids repeatable; ``clock`` gives the time (epoch seconds), which
+    [`clock`][authpi_admin.testing.Emulator.clock] can
     freeze and move forward.
 
-    ``control_key`` opens the control API (:mod:`.control`: reset, seed, read what happened, faults, the
-    clock, over HTTP); :meth:`control` is a client of it. Webhooks get their deliveries POSTed (see
-    :mod:`.deliveries`): to loopback addresses and receivers added with :meth:`add_receiver`, and to any
+    ``control_key`` opens the control API ([`control`][authpi_admin.testing.control]: reset, seed, read what happened,
+    faults, the
+    clock, over HTTP); [`control()`][authpi_admin.testing.Emulator.control] is a client of it. Webhooks get their
+    deliveries POSTed (see
+    [`deliveries`][authpi_admin.testing.deliveries]): to loopback addresses and receivers added with
+    [`add_receiver()`][authpi_admin.testing.Emulator.add_receiver], and to any
     host only with ``deliver_anywhere=True``. Served beyond loopback, it delivers to no loopback or private
     address unless ``deliver_locally=True``. An empty control key or API key is a ValueError: it would let
     anyone in.
 
-    ``limits`` caps every log and history it keeps (:class:`~.state.EmulatorLimits`: requests, writes,
+    ``limits`` caps every log and history it keeps ([`EmulatorLimits`][authpi_admin.testing.EmulatorLimits]: requests,
+    writes,
     divergences, replays, events and deliveries per account, issued tokens; 10,000 each by default), so
     one that serves for days holds no more than one that served for an hour.
 
@@ -224,7 +231,8 @@ class Emulator:
             self._start_state()
 
     def seed_objects(self, objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Store each ``{"collection": path, "data": {...}}`` with :meth:`seed`, in order; what was stored.
+        """Store each ``{"collection": path, "data": {...}}`` with [`seed()`][authpi_admin.testing.Emulator.seed], in
+        order; what was stored.
 
         The format of ``serve --seed FILE`` (``{"objects": [...]}``) and of the control API's seed. A
         ValueError names the first item it cannot take (nothing after it is stored).
@@ -242,7 +250,8 @@ class Emulator:
         return stored
 
     def add_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
-        """Create an account (no credential yet: see :meth:`add_credential`)."""
+        """Create an account (no credential yet: see
+        [`add_credential()`][authpi_admin.testing.Emulator.add_credential])."""
         with self.state.lock:
             data = {"id": account_id, "name": account_id, **fields}
             return shown(self.store, account_id, self.handlers.insert(account_id, "accounts", {}, data))
@@ -352,14 +361,15 @@ class Emulator:
     def client(
         self, *, api_key: str | tuple[str, str] | None = None, real_time: bool = False, **options: Any
     ) -> AuthPIAdmin:
-        """An :class:`AuthPIAdmin` bound to this emulator in process (``options`` go to the constructor).
+        """An [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] bound to this emulator in process (``options`` go to the
+        constructor).
 
         It authenticates with ``api_key``, else with the emulator's first key: a ``"key_id:secret"`` string or
         a ``(key_id, secret)`` pair is sent as HTTP Basic, any other string as a bearer key.
 
         Its retries do not wait in real time (faults would make a test sleep the real backoff): each wait is
-        recorded in :attr:`retry_waits` and passes at once, unless ``real_time=True`` or ``retries`` is a
-        :class:`~authpi_admin.retries.RetryPolicy` of the caller's own.
+        recorded in `retry_waits` and passes at once, unless ``real_time=True`` or ``retries`` is a
+        [`RetryPolicy`][authpi_admin.retries.RetryPolicy] of the caller's own.
         """
         from .._sending import made_for_the_sdk
         from ..client import AuthPIAdmin

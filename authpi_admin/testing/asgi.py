@@ -1,4 +1,4 @@
-"""The emulator as an ASGI app, for uvicorn (or any ASGI server): the socket side of :mod:`.wire`."""
+"""The emulator as an ASGI app, for uvicorn (or any ASGI server): the socket side of `wire`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 class AsgiApp:
-    """Serves a :class:`Dispatcher` over ASGI 3 (HTTP and lifespan)."""
+    """Serves a `Dispatcher` over ASGI 3 (HTTP and lifespan)."""
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
@@ -46,7 +46,7 @@ DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 async def _read_body(receive: Receive, declared: str) -> bytes | None:
-    """The request body, or None once it passes :data:`MAX_BODY_BYTES` (the rest is drained, up to a bound,
+    """The request body, or None once it passes `MAX_BODY_BYTES` (the rest is drained, up to a bound,
     so that the client reads the 413)."""
     chunks: list[bytes] = []
     size = 0

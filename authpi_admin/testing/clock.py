@@ -19,7 +19,7 @@ LATEST_TIME = 253_402_300_799.0
 
 def _checked_time(at: float, what: str) -> float:
     """``at`` as epoch seconds the clock can show; ValueError (saying why) for NaN, an infinity, a time
-    before 1970 or past :data:`LATEST_TIME`: one such value would break every timestamp after it."""
+    before 1970 or past `LATEST_TIME`: one such value would break every timestamp after it."""
     if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
         raise ValueError(f"{what} must be a finite number of epoch seconds, not {at!r}")
     if not 0 <= at <= LATEST_TIME:
@@ -28,8 +28,9 @@ def _checked_time(at: float, what: str) -> float:
 
 
 class EmulatorClock:
-    """Epoch seconds from ``source`` (the real time by default), moved by :meth:`advance`, held by
-    :meth:`freeze`. Calling it gives the emulator's now.
+    """Epoch seconds from ``source`` (the real time by default), moved by
+    [`advance()`][authpi_admin.testing.EmulatorClock.advance], held by
+    [`freeze()`][authpi_admin.testing.EmulatorClock.freeze]. Calling it gives the emulator's now.
 
     ``on_change`` callbacks run after every move, so what waits on the emulator's time (the delivery of
     webhooks) looks again.
@@ -51,7 +52,9 @@ class EmulatorClock:
 
     @property
     def frozen(self) -> bool:
-        """Whether the clock stands still (until :meth:`advance`, :meth:`set` or :meth:`unfreeze`)."""
+        """Whether the clock stands still (until [`advance()`][authpi_admin.testing.EmulatorClock.advance],
+        [`set()`][authpi_admin.testing.EmulatorClock.set] or
+        [`unfreeze()`][authpi_admin.testing.EmulatorClock.unfreeze])."""
         return self._frozen_at is not None
 
     def freeze(self, at: float | None = None) -> float:
@@ -107,7 +110,8 @@ class EmulatorClock:
             return {"frozen_at": self._frozen_at, "offset": self._offset}
 
     def restore(self, state: dict[str, float | None]) -> None:
-        """Stand where :meth:`state` said: frozen at the same time, or running with the same offset from
+        """Stand where [`state()`][authpi_admin.testing.EmulatorClock.state] said: frozen at the same time, or running
+        with the same offset from
         the source (a clock moved an hour ahead is still an hour ahead). ValueError for values it cannot
         hold."""
         frozen_at, offset = state.get("frozen_at"), state.get("offset") or 0.0

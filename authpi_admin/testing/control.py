@@ -1,9 +1,10 @@
 """The emulator's control API: set it up, look inside and steer it over HTTP, served or in process alike.
 
-It lives under :data:`CONTROL_PREFIX` (``/_emulator``), beside the API's ``/v1`` paths and never among
+It lives under `CONTROL_PREFIX` (``/_emulator``), beside the API's ``/v1`` paths and never among
 them, and answers only a request that carries the emulator's control key as a bearer token (not an API
 key: a key for the API cannot reset the emulator). Bodies and answers are JSON; answers are
-``{"data": ...}`` and errors the API's own error body. :class:`~.control_client.EmulatorControl` is a small
+``{"data": ...}`` and errors the API's own error body. [`EmulatorControl`][authpi_admin.testing.EmulatorControl] is a
+small
 Python client of it.
 
 =======  ==========================  ======  ==============================================================
@@ -24,7 +25,7 @@ GET      /_emulator/deliveries       200     the webhook deliveries, with today'
 POST     /_emulator/deliveries/wait  200     wait until no delivery is due now: ``{"timeout": 10}``
 GET      /_emulator/divergences      200     what lenient mode accepted that today's API refuses, and why
 GET      /_emulator/faults           200     the fault rules
-POST     /_emulator/faults           201     add one: the fields of :class:`~.faults.Fault`
+POST     /_emulator/faults           201     add one: the fields of [`Fault`][authpi_admin.testing.Fault]
 DELETE   /_emulator/faults           204     remove every rule
 GET      /_emulator/clock            200     ``{"now": epoch seconds, "frozen": bool}``
 POST     /_emulator/clock            200     ``{"freeze": true}``, ``{"freeze": false}``, ``{"set": epoch}``
@@ -188,7 +189,7 @@ class ControlApi:
         }
 
     async def answer(self, incoming: Incoming) -> Reply:
-        """The reply to one request under :data:`CONTROL_PREFIX`."""
+        """The reply to one request under `CONTROL_PREFIX`."""
         problem_reply = self.emulator.dispatcher.problem_reply
         if not self._authorized(incoming.headers.get("authorization", "")):
             return problem_reply(Problem(401, "unauthorized", "The control API needs the emulator's control key"))

@@ -1,4 +1,5 @@
-"""A small Python client of the emulator's control API (:mod:`.control`), for a served emulator or one in
+"""A small Python client of the emulator's control API ([`control`][authpi_admin.testing.control]), for a served
+emulator or one in
 process: ``EmulatorServer.control()``, ``Emulator.control()``, or ``EmulatorControl(base_url)`` for an
 emulator another process serves."""
 
@@ -26,7 +27,8 @@ class EmulatorControlError(Exception):
 
 
 class EmulatorControl:
-    """Steers an emulator over its control API. Use it as ``async with``, or call :meth:`aclose`.
+    """Steers an emulator over its control API. Use it as ``async with``, or call
+    [`aclose()`][authpi_admin.testing.EmulatorControl.aclose].
 
     ``base_url`` is where the emulator listens (``http://127.0.0.1:8787``); ``control_key`` the key it was
     given (``serve --control-key``, ``Emulator(control_key=...)``). ``http_client`` sends the requests
@@ -152,7 +154,8 @@ class EmulatorControl:
         return await self._list("/faults")
 
     async def add_fault(self, **fields: Any) -> dict[str, Any]:
-        """Add a fault rule (the fields of :class:`~.faults.Fault`: ``status``, ``times``, ``route``, ...)."""
+        """Add a fault rule (the fields of [`Fault`][authpi_admin.testing.Fault]: ``status``, ``times``, ``route``,
+        ...)."""
         result: dict[str, Any] = await self._call("POST", "/faults", fields)
         return result
 

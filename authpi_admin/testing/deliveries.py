@@ -1,10 +1,11 @@
 """Webhook deliveries: each event a webhook subscribes to is POSTed to its URL, in the background.
 
 Every event recorded makes a ``pending`` delivery for each active webhook that wants it (see
-:mod:`.events`). A :class:`Deliverer` thread, started with the first one, sends each delivery when it falls
+`events`). A `Deliverer` thread, started with the first one, sends each delivery when it falls
 due on the emulator's clock: the event as JSON (today's ``Event`` shape), one attempt at a time. A 2xx
 answer ends it ``succeeded``; anything else (another status, a network error, a timeout) is retried after
-a backoff on the emulator's clock (:data:`BACKOFF_SECONDS`) until the delivery's ``attempt_budget`` is
+a backoff on the emulator's clock ([`BACKOFF_SECONDS`][authpi_admin.testing.deliveries.BACKOFF_SECONDS]) until the
+delivery's ``attempt_budget`` is
 spent, then it is ``failed``. A paused webhook's deliveries wait until it is active again.
 
 Receivers in process (an ASGI app, a callable) run on the deliverer's thread and its own event loop, not
@@ -14,12 +15,13 @@ Where a delivery may go: a receiver registered in process (an ASGI app or a call
 loopback address (``localhost``, ``127.0.0.0/8``, ``::1``). Any other host only when the emulator was made
 with ``deliver_anywhere=True``: an emulator that a test drives must not make requests to the world.
 
-An emulator served beyond loopback (:attr:`Deliverer.exposed`) is reachable by others, who could create a
+An emulator served beyond loopback (`Deliverer.exposed`) is reachable by others, who could create a
 webhook aimed at this machine's own services or its private network: it delivers to no local address
 (loopback, private, link-local; a host name is resolved first) unless made with ``deliver_locally=True``.
 
 The emulator signs nothing (the API's reference documents no signature) and applies no webhook ``auth``.
-The headers it adds are its own: :data:`DELIVERY_HEADER` and :data:`ATTEMPT_HEADER`.
+The headers it adds are its own: [`DELIVERY_HEADER`][authpi_admin.testing.deliveries.DELIVERY_HEADER] and
+[`ATTEMPT_HEADER`][authpi_admin.testing.deliveries.ATTEMPT_HEADER].
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ class Deliverer:
 
     @property
     def running(self) -> bool:
-        """Whether its thread runs (from the first delivery until :meth:`stop`)."""
+        """Whether its thread runs (from the first delivery until
+        [`stop()`][authpi_admin.testing.EmulatorServer.stop])."""
         return self._thread is not None
 
     def add_receiver(self, url: str, transport: httpx.AsyncBaseTransport) -> None:

@@ -2,9 +2,9 @@
 
 Every request passes the same steps before a handler runs: its route is found, an injected fault may
 answer instead, the credential and the account are checked, an ``Idempotency-Key`` may replay an earlier
-answer, and the query and body are validated against the document. A :class:`Problem` raised anywhere
-becomes the documented error body. Requests arrive as :class:`~.wire.Incoming`, from a socket or from the
-in-process transport alike, and leave as a :class:`~.wire.Reply`.
+answer, and the query and body are validated against the document. A `Problem` raised anywhere
+becomes the documented error body. Requests arrive as `Incoming`, from a socket or from the
+in-process transport alike, and leave as a `Reply`.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class Faults:
         self.injected = 0
 
     def add(self, fault: Fault | None = None, /, **options: object) -> Fault:
-        """Add a rule (a :class:`Fault`, or its fields as keywords) and return it."""
+        """Add a rule (a [`Fault`][authpi_admin.testing.Fault], or its fields as keywords) and return it."""
         rule = fault if fault is not None else Fault(**options)  # type: ignore[arg-type]
         with self._lock:
             self._rules.append(rule)

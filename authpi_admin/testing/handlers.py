@@ -1,7 +1,7 @@
 """What each operation does to the emulator's state: create, read, update, delete, list and the actions.
 
-Handlers see a request only once it is authenticated and validated (:mod:`.dispatch` does that): they
-get a :class:`Call` and give back an :class:`Answer`, or raise :class:`Problem`. Nothing here knows HTTP
+Handlers see a request only once it is authenticated and validated (`dispatch` does that): they
+get a `Call` and give back an `Answer`, or raise `Problem`. Nothing here knows HTTP
 frameworks, so the same code serves a socket and the in-process transport.
 """
 
@@ -249,7 +249,7 @@ class Handlers:
 
     def _written(self, call: Call, record: Record, change: str) -> None:
         """Log a write and record its event (``change`` is a verb like ``created``, a full type, or
-        :data:`~.kinds.base.UNANNOUNCED` for a write today's API records no event for)."""
+        `UNANNOUNCED` for a write today's API records no event for)."""
         if change == UNANNOUNCED:
             self.state.writes.append(WriteLog(call.method, call.path, call.idempotency_key, None))
             return

@@ -1,7 +1,7 @@
 """pytest fixtures for testing code that uses authpi-admin, registered by the package.
 
-- ``authpi_emulator``: a fresh :class:`~authpi_admin.testing.Emulator` for each test;
-- ``authpi_client``: an :class:`~authpi_admin.AuthPIAdmin` bound to it, in process, closed after the test;
+- ``authpi_emulator``: a fresh [`Emulator`][authpi_admin.testing.Emulator] for each test;
+- ``authpi_client``: an [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] bound to it, in process, closed after the test;
 - ``authpi_server``: one emulator served by uvicorn on loopback for the whole session.
 
 ``authpi_strict = true`` in the pytest ini makes their emulators strict (today's API only), and a test's

@@ -1,4 +1,4 @@
-"""The emulator's route table: one :class:`RouteSpec` per (path, verb) of the document."""
+"""The emulator's route table: one `RouteSpec` per (path, verb) of the document."""
 
 from __future__ import annotations
 
@@ -109,7 +109,8 @@ def route_table(document: ApiDocument) -> dict[str, dict[str, RouteSpec]]:
 def place_table(routes: dict[str, dict[str, RouteSpec]]) -> dict[str, tuple[str, str | None]]:
     """Every place an object lives, read from the route table: a collection's template (``.../users``) ->
     (its collection, None), and an object's (``.../users/{user_id}``) -> (its collection, the id's
-    placeholder). What :meth:`Emulator.seed` and :meth:`Emulator.get` take, found by the same router as a
+    placeholder). What [`seed()`][authpi_admin.testing.Emulator.seed] and [`get()`][authpi_admin.testing.Emulator.get]
+    take, found by the same router as a
     request's path."""
     places: dict[str, tuple[str, str | None]] = {}
     for template, by_verb in routes.items():

@@ -89,7 +89,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class EmulatorServer:
-    """An :class:`Emulator` behind uvicorn on ``host:port`` (port 0 picks a free one).
+    """An [`Emulator`][authpi_admin.testing.Emulator] behind uvicorn on ``host:port`` (port 0 picks a free one).
 
     ``with EmulatorServer() as server:`` starts it in a background thread and stops it on exit;
     ``server.base_url`` is where it listens and ``server.emulator`` its state.

@@ -8,7 +8,7 @@ that cannot be read back is an error that says so, never a silent start from not
 What a state file keeps: every stored object with its version and sequence number (so ETags, cursors and
 ids go on), the id generator's state, the credentials (API keys and issued tokens with their expiry), and
 the clock (frozen at its time, or its offset from the real time). Not kept: the request log, writes,
-divergences, idempotency replays and faults. :class:`StateSaver` writes it while it changes, so a crash
+divergences, idempotency replays and faults. `StateSaver` writes it while it changes, so a crash
 or a kill loses at most one interval.
 """
 
@@ -88,7 +88,8 @@ def save_state(emulator: Emulator, path: str | os.PathLike[str]) -> None:
 
 def load_state(emulator: Emulator, path: str | os.PathLike[str]) -> bool:
     """Hold exactly what the state file at ``path`` holds; False (and nothing changed) when there is no such
-    file yet. :class:`EmulatorFileError` when it is not a state file this emulator wrote."""
+    file yet. [`EmulatorFileError`][authpi_admin.testing.EmulatorFileError] when it is not a state file this emulator
+    wrote."""
     path = Path(path)
     if not path.exists():
         return False
@@ -109,7 +110,8 @@ def load_state(emulator: Emulator, path: str | os.PathLike[str]) -> bool:
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
-    """:class:`EmulatorFileError` unless a state file can be written at ``path`` (its folder exists and takes
+    """[`EmulatorFileError`][authpi_admin.testing.EmulatorFileError] unless a state file can be written at ``path`` (its
+    folder exists and takes
     a new file, and the path is no folder): said at start, not found out at stop with everything lost."""
     path = Path(path)
     if path.is_dir():
@@ -124,7 +126,8 @@ def check_writable(path: str | os.PathLike[str]) -> None:
 
 class StateSaver:
     """Writes an emulator's state to a file every ``interval`` seconds while it changes, and once more on
-    :meth:`stop`; each write is atomic (:func:`save_state`). A write that fails is said in one line on
+    [`stop()`][authpi_admin.testing.EmulatorServer.stop]; each write is atomic (`save_state`). A write that fails is
+    said in one line on
     stderr and tried again at the next interval: the emulator keeps serving. ``restored``: the file holds
     the emulator's state already (it was just loaded from it), so nothing is written until it changes."""
 

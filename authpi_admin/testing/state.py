@@ -41,9 +41,10 @@ class EmulatorLimits:
     requests: int = REQUEST_LOG_SIZE
     """Requests in the request log (``GET /_emulator/requests``)."""
     writes: int = 10_000
-    """Writes in :attr:`Emulator.writes` (``GET /_emulator/writes``)."""
+    """Writes in [`Emulator.writes`][authpi_admin.testing.Emulator.writes] (``GET /_emulator/writes``)."""
     divergences: int = 10_000
-    """Requests lenient mode accepted that today's API refuses (:attr:`Emulator.divergences`)."""
+    """Requests lenient mode accepted that today's API refuses
+    ([`Emulator.divergences`][authpi_admin.testing.Emulator.divergences])."""
     replays: int = 10_000
     """Answers kept for ``Idempotency-Key`` replays: a key older than this many is a new request again."""
     events: int = 10_000
@@ -84,7 +85,7 @@ class WriteLog:
 class RequestLog:
     """One request the emulator answered (a control API request is not one): what came, and the status.
 
-    ``headers`` are the request's (lower-case names), as :func:`logged_headers` keeps them: credentials
+    ``headers`` are the request's (lower-case names), as `logged_headers` keeps them: credentials
     redacted, at most 32 headers of at most 256 characters each, so the log's memory stays bounded.
     """
 
@@ -176,7 +177,7 @@ class EmulatorState:
         self.divergence_count += 1
 
     def divergences_since(self, mark: int) -> list[Divergence]:
-        """The divergences recorded after :attr:`divergence_count` was ``mark`` (those still remembered)."""
+        """The divergences recorded after `divergence_count` was ``mark`` (those still remembered)."""
         missed = self.divergence_count - mark
         return list(self.divergences)[-missed:] if missed > 0 else []
 

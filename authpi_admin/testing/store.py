@@ -13,7 +13,7 @@ __all__ = ["KindRules", "Store"]
 
 
 class KindRules(Protocol):
-    """What the store needs to know of a kind (a :class:`~.kinds.base.Kind` is one): the prefix of its
+    """What the store needs to know of a kind (a `Kind` is one): the prefix of its
     ids, and the groups of fields whose values are unique among its siblings. The store knows no kind by
     name: the emulator hands it their rules, so the kinds may use the store and not the other way round."""
 
@@ -39,7 +39,7 @@ class Store:
 
     The unique index makes the duplicate check of a create or update O(1) whatever the collection's size (a
     scan of the siblings made seeding 5,000 users take 27 s); the descendants index makes a cascade cost
-    what it removes, not what the account holds. Code that replaces a record's data calls :meth:`reindex`.
+    what it removes, not what the account holds. Code that replaces a record's data calls `reindex()`.
     A removed record leaves nothing behind: its index entries go with it, and the creation order is
     compacted once removed records outnumber live ones.
 
@@ -211,7 +211,7 @@ class Store:
         return len(doomed)
 
     def dump(self) -> dict[str, Any]:
-        """Every record, and where the ids and sequence numbers are, as JSON-ready data (see :meth:`load`)."""
+        """Every record, and where the ids and sequence numbers are, as JSON-ready data (see `load()`)."""
         records = [
             {
                 "kind": record.kind,
@@ -233,8 +233,8 @@ class Store:
         }
 
     def load(self, dumped: Mapping[str, Any]) -> None:
-        """Hold exactly what :meth:`dump` gave (and nothing else): records, versions, cursors and the ids
-        still to come. Raises KeyError, TypeError or ValueError for data :meth:`dump` did not make."""
+        """Hold exactly what `dump()` gave (and nothing else): records, versions, cursors and the ids
+        still to come. Raises KeyError, TypeError or ValueError for data `dump()` did not make."""
         self.clear()
         for item in dumped["records"]:
             record = Record(item["kind"], item["key"], dict(item["data"]), dict(item["parents"]), int(item["seq"]))

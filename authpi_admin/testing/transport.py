@@ -1,7 +1,7 @@
 """An httpx transport that hands requests straight to an emulator's dispatcher: no socket, no ASGI.
 
 In process, the emulator is a test double, and it should cost about what a mock does: a request goes
-from httpx's ``Request`` to the dispatcher's :class:`~.wire.Incoming` and back as an ``httpx.Response``,
+from httpx's ``Request`` to the dispatcher's `Incoming` and back as an ``httpx.Response``,
 without the ASGI messages, tasks and framework a served app needs.
 """
 
@@ -36,7 +36,8 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
         self._dispatcher = dispatcher
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """The emulator's answer; a ``drop`` fault raises :class:`DroppedConnection`, as a cut socket would."""
+        """The emulator's answer; a ``drop`` fault raises [`DroppedConnection`][authpi_admin.testing.DroppedConnection],
+        as a cut socket would."""
         body = await request.aread()
         url = request.url
         incoming = Incoming(

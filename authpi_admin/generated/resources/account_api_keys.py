@@ -25,8 +25,8 @@ class AccountApiKeysResource(ApiKeysResource):
 
     @cached_property
     def with_raw_response(self) -> AccountApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AccountApiKeysResourceWithRawResponse(self)
 
     async def list(
@@ -54,7 +54,7 @@ class AccountApiKeysResource(ApiKeysResource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -87,7 +87,7 @@ class AccountApiKeysResource(ApiKeysResource):
         """Auto-paginating iterator over all account_api_keys.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access: Filter the list by access.
@@ -139,8 +139,9 @@ class AccountApiKeysResource(ApiKeysResource):
 
 
 class AccountApiKeysResourceWithRawResponse(ApiKeysResourceWithRawResponse):
-    """The calls of :class:`AccountApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AccountApiKeysResource`][authpi_admin.generated.resources.account_api_keys.AccountApiKeysResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AccountApiKeysResource) -> None:
         super().__init__(node)

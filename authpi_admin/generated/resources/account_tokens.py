@@ -25,8 +25,8 @@ class AccountTokensResource(TokensResource):
 
     @cached_property
     def with_raw_response(self) -> AccountTokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AccountTokensResourceWithRawResponse(self)
 
     async def get(
@@ -113,8 +113,9 @@ class AccountTokensResource(TokensResource):
 
 
 class AccountTokensResourceWithRawResponse(TokensResourceWithRawResponse):
-    """The calls of :class:`AccountTokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AccountTokensResource`][authpi_admin.generated.resources.account_tokens.AccountTokensResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AccountTokensResource) -> None:
         super().__init__(node)

@@ -37,8 +37,8 @@ class AccountsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> AccountsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AccountsResourceWithRawResponse(self)
 
     async def list(
@@ -58,7 +58,7 @@ class AccountsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -75,7 +75,7 @@ class AccountsResource(Resource):
         """Auto-paginating iterator over all accounts.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -183,8 +183,9 @@ class AccountsResource(Resource):
 
 
 class AccountsResourceWithRawResponse(RawView):
-    """The calls of :class:`AccountsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AccountsResource`][authpi_admin.generated.resources.accounts.AccountsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AccountsResource) -> None:
         super().__init__(node)

@@ -31,8 +31,8 @@ class AgentsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> AgentsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AgentsResourceWithRawResponse(self)
 
     async def list(
@@ -60,7 +60,7 @@ class AgentsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -93,7 +93,7 @@ class AgentsResource(Resource):
         """Auto-paginating iterator over all agents.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             model: Filter the list by model.
             provider: Filter the list by provider.
@@ -232,8 +232,9 @@ class AgentsResource(Resource):
 
 
 class AgentsResourceWithRawResponse(RawView):
-    """The calls of :class:`AgentsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AgentsResource`][authpi_admin.generated.resources.agents.AgentsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AgentsResource) -> None:
         super().__init__(node)

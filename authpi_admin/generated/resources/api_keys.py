@@ -30,8 +30,8 @@ class ApiKeysResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> ApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return ApiKeysResourceWithRawResponse(self)
 
     async def get(
@@ -255,8 +255,9 @@ class ApiKeysResource(Resource):
 
 
 class ApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`ApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`ApiKeysResource`][authpi_admin.generated.resources.api_keys.ApiKeysResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: ApiKeysResource) -> None:
         super().__init__(node)

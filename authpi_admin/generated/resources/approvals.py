@@ -27,8 +27,8 @@ class ApprovalsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> ApprovalsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return ApprovalsResourceWithRawResponse(self)
 
     async def list(
@@ -48,7 +48,7 @@ class ApprovalsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -65,7 +65,7 @@ class ApprovalsResource(Resource):
         """Auto-paginating iterator over all approvals.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -135,8 +135,9 @@ class ApprovalsResource(Resource):
 
 
 class ApprovalsResourceWithRawResponse(RawView):
-    """The calls of :class:`ApprovalsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`ApprovalsResource`][authpi_admin.generated.resources.approvals.ApprovalsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: ApprovalsResource) -> None:
         super().__init__(node)

@@ -29,8 +29,8 @@ class AuthMethodsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> AuthMethodsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AuthMethodsResourceWithRawResponse(self)
 
     async def list(
@@ -43,7 +43,7 @@ class AuthMethodsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -181,8 +181,9 @@ class AuthMethodsResource(Resource):
 
 
 class AuthMethodsResourceWithRawResponse(RawView):
-    """The calls of :class:`AuthMethodsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AuthMethodsResource`][authpi_admin.generated.resources.auth_methods.AuthMethodsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AuthMethodsResource) -> None:
         super().__init__(node)

@@ -32,8 +32,8 @@ class ClientsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> ClientsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return ClientsResourceWithRawResponse(self)
 
     async def list(
@@ -63,7 +63,7 @@ class ClientsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -98,7 +98,7 @@ class ClientsResource(Resource):
         """Auto-paginating iterator over all clients.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             name: Filter the list by name.
             q: Filter the list by q.
@@ -271,8 +271,9 @@ class ClientsResource(Resource):
 
 
 class ClientsResourceWithRawResponse(RawView):
-    """The calls of :class:`ClientsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`ClientsResource`][authpi_admin.generated.resources.clients.ClientsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: ClientsResource) -> None:
         super().__init__(node)

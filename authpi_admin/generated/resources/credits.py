@@ -24,8 +24,8 @@ class CreditsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> CreditsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return CreditsResourceWithRawResponse(self)
 
     async def ledger(
@@ -45,7 +45,7 @@ class CreditsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -62,7 +62,7 @@ class CreditsResource(Resource):
         """Auto-paginating iterator over all ledger.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -111,8 +111,9 @@ class CreditsResource(Resource):
 
 
 class CreditsResourceWithRawResponse(RawView):
-    """The calls of :class:`CreditsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`CreditsResource`][authpi_admin.generated.resources.credits.CreditsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: CreditsResource) -> None:
         super().__init__(node)

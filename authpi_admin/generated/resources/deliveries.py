@@ -25,8 +25,8 @@ class DeliveriesResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> DeliveriesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return DeliveriesResourceWithRawResponse(self)
 
     async def list(
@@ -54,7 +54,7 @@ class DeliveriesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -87,7 +87,7 @@ class DeliveriesResource(Resource):
         """Auto-paginating iterator over all deliveries.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             event_type: Filter the list by event_type.
             status: Filter the list by status.
             after: Filter the list by after.
@@ -149,8 +149,9 @@ class DeliveriesResource(Resource):
 
 
 class DeliveriesResourceWithRawResponse(RawView):
-    """The calls of :class:`DeliveriesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`DeliveriesResource`][authpi_admin.generated.resources.deliveries.DeliveriesResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: DeliveriesResource) -> None:
         super().__init__(node)

@@ -28,8 +28,8 @@ class DomainsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> DomainsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return DomainsResourceWithRawResponse(self)
 
     async def list(
@@ -42,7 +42,7 @@ class DomainsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -219,8 +219,9 @@ class DomainsResource(Resource):
 
 
 class DomainsResourceWithRawResponse(RawView):
-    """The calls of :class:`DomainsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`DomainsResource`][authpi_admin.generated.resources.domains.DomainsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: DomainsResource) -> None:
         super().__init__(node)

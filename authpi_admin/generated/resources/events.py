@@ -26,8 +26,8 @@ class EventsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> EventsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return EventsResourceWithRawResponse(self)
 
     async def list(
@@ -59,7 +59,7 @@ class EventsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -96,7 +96,7 @@ class EventsResource(Resource):
         """Auto-paginating iterator over all events.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             issuer_id: Filter the list by issuer_id.
             user_id: Filter the list by user_id.
             client_id: Filter the list by client_id.
@@ -202,8 +202,9 @@ class EventsResource(Resource):
 
 
 class EventsResourceWithRawResponse(RawView):
-    """The calls of :class:`EventsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`EventsResource`][authpi_admin.generated.resources.events.EventsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: EventsResource) -> None:
         super().__init__(node)

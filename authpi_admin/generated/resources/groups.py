@@ -29,8 +29,8 @@ class GroupsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> GroupsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return GroupsResourceWithRawResponse(self)
 
     async def list(
@@ -50,7 +50,7 @@ class GroupsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -67,7 +67,7 @@ class GroupsResource(Resource):
         """Auto-paginating iterator over all groups.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -201,8 +201,9 @@ class GroupsResource(Resource):
 
 
 class GroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`GroupsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`GroupsResource`][authpi_admin.generated.resources.groups.GroupsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: GroupsResource) -> None:
         super().__init__(node)

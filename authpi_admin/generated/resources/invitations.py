@@ -30,8 +30,8 @@ class InvitationsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> InvitationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return InvitationsResourceWithRawResponse(self)
 
     async def list(
@@ -53,7 +53,7 @@ class InvitationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -73,7 +73,7 @@ class InvitationsResource(Resource):
         """Auto-paginating iterator over all invitations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -248,8 +248,9 @@ class InvitationsResource(Resource):
 
 
 class InvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`InvitationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`InvitationsResource`][authpi_admin.generated.resources.invitations.InvitationsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: InvitationsResource) -> None:
         super().__init__(node)

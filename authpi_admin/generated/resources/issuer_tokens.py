@@ -22,8 +22,8 @@ class IssuerTokensResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> IssuerTokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return IssuerTokensResourceWithRawResponse(self)
 
     async def introspect(
@@ -61,8 +61,9 @@ class IssuerTokensResource(Resource):
 
 
 class IssuerTokensResourceWithRawResponse(RawView):
-    """The calls of :class:`IssuerTokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`IssuerTokensResource`][authpi_admin.generated.resources.issuer_tokens.IssuerTokensResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: IssuerTokensResource) -> None:
         super().__init__(node)

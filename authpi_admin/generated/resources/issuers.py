@@ -33,8 +33,8 @@ class IssuersResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> IssuersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return IssuersResourceWithRawResponse(self)
 
     async def list(
@@ -62,7 +62,7 @@ class IssuersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -95,7 +95,7 @@ class IssuersResource(Resource):
         """Auto-paginating iterator over all issuers.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access_mode: Filter the list by access_mode.
@@ -234,8 +234,9 @@ class IssuersResource(Resource):
 
 
 class IssuersResourceWithRawResponse(RawView):
-    """The calls of :class:`IssuersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`IssuersResource`][authpi_admin.generated.resources.issuers.IssuersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: IssuersResource) -> None:
         super().__init__(node)

@@ -28,8 +28,8 @@ class MembersResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> MembersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return MembersResourceWithRawResponse(self)
 
     async def list(
@@ -53,7 +53,7 @@ class MembersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -77,7 +77,7 @@ class MembersResource(Resource):
         """Auto-paginating iterator over all members.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             scope: Filter the list by scope.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -190,8 +190,9 @@ class MembersResource(Resource):
 
 
 class MembersResourceWithRawResponse(RawView):
-    """The calls of :class:`MembersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`MembersResource`][authpi_admin.generated.resources.members.MembersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: MembersResource) -> None:
         super().__init__(node)

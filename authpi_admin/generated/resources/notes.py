@@ -33,8 +33,8 @@ class NotesResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> NotesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return NotesResourceWithRawResponse(self)
 
     async def list(
@@ -66,7 +66,7 @@ class NotesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -103,7 +103,7 @@ class NotesResource(Resource):
         """Auto-paginating iterator over all notes.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             subject_type: Filter the list by subject_type.
             subject_id: Filter the list by subject_id.
             issuer_id: Filter the list by issuer_id.
@@ -305,8 +305,9 @@ class NotesResource(Resource):
 
 
 class NotesResourceWithRawResponse(RawView):
-    """The calls of :class:`NotesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`NotesResource`][authpi_admin.generated.resources.notes.NotesResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: NotesResource) -> None:
         super().__init__(node)

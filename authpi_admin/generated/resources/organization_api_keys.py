@@ -26,8 +26,8 @@ class OrganizationApiKeysResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> OrganizationApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationApiKeysResourceWithRawResponse(self)
 
     async def list(
@@ -55,7 +55,7 @@ class OrganizationApiKeysResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -88,7 +88,7 @@ class OrganizationApiKeysResource(Resource):
         """Auto-paginating iterator over all organization_api_keys.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access: Filter the list by access.
@@ -140,8 +140,9 @@ class OrganizationApiKeysResource(Resource):
 
 
 class OrganizationApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationApiKeysResource`][authpi_admin.generated.resources.organization_api_keys.OrganizationApiKeysResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationApiKeysResource) -> None:
         super().__init__(node)

@@ -31,8 +31,8 @@ class OrganizationGroupsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> OrganizationGroupsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationGroupsResourceWithRawResponse(self)
 
     async def list(
@@ -52,7 +52,7 @@ class OrganizationGroupsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -69,7 +69,7 @@ class OrganizationGroupsResource(Resource):
         """Auto-paginating iterator over all organization_groups.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -195,8 +195,9 @@ class OrganizationGroupsResource(Resource):
 
 
 class OrganizationGroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationGroupsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationGroupsResource`][authpi_admin.generated.resources.organization_groups.OrganizationGroupsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationGroupsResource) -> None:
         super().__init__(node)

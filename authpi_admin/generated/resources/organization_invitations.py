@@ -36,8 +36,8 @@ class OrganizationInvitationsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> OrganizationInvitationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationInvitationsResourceWithRawResponse(self)
 
     async def list(
@@ -59,7 +59,7 @@ class OrganizationInvitationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -79,7 +79,7 @@ class OrganizationInvitationsResource(Resource):
         """Auto-paginating iterator over all organization_invitations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -246,8 +246,9 @@ class OrganizationInvitationsResource(Resource):
 
 
 class OrganizationInvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationInvitationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationInvitationsResource`][authpi_admin.generated.resources.organization_invitations.OrganizationInvitationsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationInvitationsResource) -> None:
         super().__init__(node)

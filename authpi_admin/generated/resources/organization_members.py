@@ -30,8 +30,8 @@ class OrganizationMembersResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> OrganizationMembersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationMembersResourceWithRawResponse(self)
 
     async def list(
@@ -55,7 +55,7 @@ class OrganizationMembersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -79,7 +79,7 @@ class OrganizationMembersResource(Resource):
         """Auto-paginating iterator over all organization_members.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             scope: Filter the list by scope.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -190,8 +190,9 @@ class OrganizationMembersResource(Resource):
 
 
 class OrganizationMembersResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationMembersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationMembersResource`][authpi_admin.generated.resources.organization_members.OrganizationMembersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationMembersResource) -> None:
         super().__init__(node)

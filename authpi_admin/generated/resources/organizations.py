@@ -35,8 +35,8 @@ class OrganizationsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> OrganizationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationsResourceWithRawResponse(self)
 
     async def list(
@@ -66,7 +66,7 @@ class OrganizationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -101,12 +101,12 @@ class OrganizationsResource(Resource):
         """Auto-paginating iterator over all organizations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
-            sso_enabled: Filter the list by sso_enabled.
-            sso_only: Filter the list by sso_only.
-            mfa_required: Filter the list by mfa_required.
-            invitation_enabled: Filter the list by invitation_enabled.
+            sso_enabled: Only organizations whose members may sign in through SSO (true), or may not (false).
+            sso_only: Only organizations whose members must sign in through SSO (true), or need not (false).
+            mfa_required: Only organizations that require multi-factor authentication (true), or do not (false).
+            invitation_enabled: Only organizations that take invitations (true), or do not (false).
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -312,8 +312,9 @@ class OrganizationsResource(Resource):
 
 
 class OrganizationsResourceWithRawResponse(RawView):
-    """The calls of :class:`OrganizationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationsResource`][authpi_admin.generated.resources.organizations.OrganizationsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationsResource) -> None:
         super().__init__(node)

@@ -22,8 +22,8 @@ class RedeliverResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> RedeliverResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return RedeliverResourceWithRawResponse(self)
 
     async def create(
@@ -57,8 +57,9 @@ class RedeliverResource(Resource):
 
 
 class RedeliverResourceWithRawResponse(RawView):
-    """The calls of :class:`RedeliverResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`RedeliverResource`][authpi_admin.generated.resources.redeliver.RedeliverResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: RedeliverResource) -> None:
         super().__init__(node)

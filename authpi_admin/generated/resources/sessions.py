@@ -27,8 +27,8 @@ class SessionsResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> SessionsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return SessionsResourceWithRawResponse(self)
 
     async def get(
@@ -156,8 +156,9 @@ class SessionsResource(Resource):
 
 
 class SessionsResourceWithRawResponse(RawView):
-    """The calls of :class:`SessionsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`SessionsResource`][authpi_admin.generated.resources.sessions.SessionsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: SessionsResource) -> None:
         super().__init__(node)

@@ -29,8 +29,8 @@ class SsoResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> SsoResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return SsoResourceWithRawResponse(self)
 
     async def add_domain(
@@ -159,8 +159,9 @@ class SsoResource(Resource):
 
 
 class SsoResourceWithRawResponse(RawView):
-    """The calls of :class:`SsoResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`SsoResource`][authpi_admin.generated.resources.sso.SsoResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: SsoResource) -> None:
         super().__init__(node)

@@ -24,8 +24,8 @@ class TokensResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> TokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TokensResourceWithRawResponse(self)
 
     async def list(
@@ -47,7 +47,7 @@ class TokensResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -67,7 +67,7 @@ class TokensResource(Resource):
         """Auto-paginating iterator over all tokens.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -113,8 +113,9 @@ class TokensResource(Resource):
 
 
 class TokensResourceWithRawResponse(RawView):
-    """The calls of :class:`TokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`TokensResource`][authpi_admin.generated.resources.tokens.TokensResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TokensResource) -> None:
         super().__init__(node)

@@ -26,8 +26,8 @@ class TrustedDevicesResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> TrustedDevicesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TrustedDevicesResourceWithRawResponse(self)
 
     async def list(
@@ -40,7 +40,7 @@ class TrustedDevicesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -149,8 +149,9 @@ class TrustedDevicesResource(Resource):
 
 
 class TrustedDevicesResourceWithRawResponse(RawView):
-    """The calls of :class:`TrustedDevicesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`TrustedDevicesResource`][authpi_admin.generated.resources.trusted_devices.TrustedDevicesResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TrustedDevicesResource) -> None:
         super().__init__(node)

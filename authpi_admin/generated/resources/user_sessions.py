@@ -23,8 +23,8 @@ class UserSessionsResource(SessionsResource):
 
     @cached_property
     def with_raw_response(self) -> UserSessionsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return UserSessionsResourceWithRawResponse(self)
 
     async def list(
@@ -42,7 +42,7 @@ class UserSessionsResource(SessionsResource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -74,8 +74,9 @@ class UserSessionsResource(SessionsResource):
 
 
 class UserSessionsResourceWithRawResponse(SessionsResourceWithRawResponse):
-    """The calls of :class:`UserSessionsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`UserSessionsResource`][authpi_admin.generated.resources.user_sessions.UserSessionsResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: UserSessionsResource) -> None:
         super().__init__(node)

@@ -33,8 +33,8 @@ class UserVerifiersResource(VerifiersResource):
 
     @cached_property
     def with_raw_response(self) -> UserVerifiersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return UserVerifiersResourceWithRawResponse(self)
 
     async def get(
@@ -70,7 +70,8 @@ class UserVerifiersResource(VerifiersResource):
 
         Args:
             verifier_id: The id of the verifier (checked before sending).
-            body: The verifier's fields to change. A dict or any mapping.
+            body: The verifier's fields to change, those its creation takes (``name``, ``settings``; see
+                ``authpi_admin.types.VerifierCreate``): ``{"name": "Work phone"}``. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -196,8 +197,9 @@ class UserVerifiersResource(VerifiersResource):
 
 
 class UserVerifiersResourceWithRawResponse(VerifiersResourceWithRawResponse):
-    """The calls of :class:`UserVerifiersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`UserVerifiersResource`][authpi_admin.generated.resources.user_verifiers.UserVerifiersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: UserVerifiersResource) -> None:
         super().__init__(node)

@@ -37,8 +37,8 @@ class UsersResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> UsersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return UsersResourceWithRawResponse(self)
 
     async def list(
@@ -60,7 +60,7 @@ class UsersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -80,7 +80,7 @@ class UsersResource(Resource):
         """Auto-paginating iterator over all users.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -276,8 +276,9 @@ class UsersResource(Resource):
 
 
 class UsersResourceWithRawResponse(RawView):
-    """The calls of :class:`UsersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`UsersResource`][authpi_admin.generated.resources.users.UsersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: UsersResource) -> None:
         super().__init__(node)

@@ -25,8 +25,8 @@ class VerifiersResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> VerifiersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return VerifiersResourceWithRawResponse(self)
 
     async def list(
@@ -39,7 +39,7 @@ class VerifiersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of objects; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of objects; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -120,8 +120,9 @@ class VerifiersResource(Resource):
 
 
 class VerifiersResourceWithRawResponse(RawView):
-    """The calls of :class:`VerifiersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`VerifiersResource`][authpi_admin.generated.resources.verifiers.VerifiersResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: VerifiersResource) -> None:
         super().__init__(node)

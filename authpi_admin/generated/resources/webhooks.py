@@ -35,8 +35,8 @@ class WebhooksResource(Resource):
 
     @cached_property
     def with_raw_response(self) -> WebhooksResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return WebhooksResourceWithRawResponse(self)
 
     async def list(
@@ -58,7 +58,7 @@ class WebhooksResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -78,7 +78,7 @@ class WebhooksResource(Resource):
         """Auto-paginating iterator over all webhooks.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -206,8 +206,9 @@ class WebhooksResource(Resource):
 
 
 class WebhooksResourceWithRawResponse(RawView):
-    """The calls of :class:`WebhooksResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`WebhooksResource`][authpi_admin.generated.resources.webhooks.WebhooksResource],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: WebhooksResource) -> None:
         super().__init__(node)

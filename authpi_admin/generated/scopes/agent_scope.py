@@ -38,8 +38,8 @@ class AgentScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> AgentScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return AgentScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -112,8 +112,9 @@ class AgentScope(Scope):
 
 
 class AgentScopeWithRawResponse(RawView):
-    """The calls of :class:`AgentScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`AgentScope`][authpi_admin.generated.scopes.agent_scope.AgentScope],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: AgentScope) -> None:
         super().__init__(node)

@@ -184,8 +184,8 @@ class IssuerScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> IssuerScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return IssuerScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -258,8 +258,9 @@ class IssuerScope(Scope):
 
 
 class IssuerScopeWithRawResponse(RawView):
-    """The calls of :class:`IssuerScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`IssuerScope`][authpi_admin.generated.scopes.issuer_scope.IssuerScope],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: IssuerScope) -> None:
         super().__init__(node)

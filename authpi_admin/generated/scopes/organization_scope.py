@@ -78,8 +78,8 @@ class OrganizationScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> OrganizationScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return OrganizationScopeWithRawResponse(self)
 
     async def get(
@@ -155,8 +155,9 @@ class OrganizationScope(Scope):
 
 
 class OrganizationScopeWithRawResponse(RawView):
-    """The calls of :class:`OrganizationScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`OrganizationScope`][authpi_admin.generated.scopes.organization_scope.OrganizationScope],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: OrganizationScope) -> None:
         super().__init__(node)

@@ -66,8 +66,8 @@ class UserScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> UserScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return UserScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -140,8 +140,9 @@ class UserScope(Scope):
 
 
 class UserScopeWithRawResponse(RawView):
-    """The calls of :class:`UserScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`UserScope`][authpi_admin.generated.scopes.user_scope.UserScope],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: UserScope) -> None:
         super().__init__(node)

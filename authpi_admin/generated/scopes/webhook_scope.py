@@ -48,8 +48,8 @@ class WebhookScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> WebhookScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return WebhookScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -122,8 +122,9 @@ class WebhookScope(Scope):
 
 
 class WebhookScopeWithRawResponse(RawView):
-    """The calls of :class:`WebhookScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    [`WebhookScope`][authpi_admin.generated.scopes.webhook_scope.WebhookScope],
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: WebhookScope) -> None:
         super().__init__(node)

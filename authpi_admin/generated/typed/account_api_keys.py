@@ -39,12 +39,13 @@ _UNBLOCK: Endpoint[ApiKey] = Endpoint("POST", "/{key_id}/unblock", as_model("Api
 class TypedAccountApiKeysResource(Resource):
     """Operations on the account's API keys (today's API).
 
-    The typed view of :class:`AccountApiKeysResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AccountApiKeysResource`][authpi_admin.generated.resources.account_api_keys.AccountApiKeysResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedAccountApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAccountApiKeysResourceWithRawResponse(self)
 
     async def list(
@@ -72,7 +73,7 @@ class TypedAccountApiKeysResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -105,7 +106,7 @@ class TypedAccountApiKeysResource(Resource):
         """Auto-paginating iterator over all account_api_keys.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access: Filter the list by access.
@@ -376,8 +377,9 @@ class TypedAccountApiKeysResource(Resource):
 
 
 class TypedAccountApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedAccountApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAccountApiKeysResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAccountApiKeysResource) -> None:
         super().__init__(node)

@@ -33,12 +33,13 @@ _REVOKE: Endpoint[PersonalToken] = Endpoint(
 class TypedAccountTokensResource(Resource):
     """Operations on the account's personal tokens (today's API).
 
-    The typed view of :class:`AccountTokensResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AccountTokensResource`][authpi_admin.generated.resources.account_tokens.AccountTokensResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedAccountTokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAccountTokensResourceWithRawResponse(self)
 
     async def list(
@@ -60,7 +61,7 @@ class TypedAccountTokensResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -80,7 +81,7 @@ class TypedAccountTokensResource(Resource):
         """Auto-paginating iterator over all tokens.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -208,8 +209,9 @@ class TypedAccountTokensResource(Resource):
 
 
 class TypedAccountTokensResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedAccountTokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAccountTokensResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAccountTokensResource) -> None:
         super().__init__(node)

@@ -41,12 +41,13 @@ _COUNT_NOTES: Endpoint[NotesCountResponse] = Endpoint(
 class TypedAccountsResource(Resource):
     """Operations on accounts.
 
-    The typed view of :class:`AccountsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AccountsResource`][authpi_admin.generated.resources.accounts.AccountsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedAccountsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAccountsResourceWithRawResponse(self)
 
     async def list(
@@ -66,7 +67,7 @@ class TypedAccountsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -83,7 +84,7 @@ class TypedAccountsResource(Resource):
         """Auto-paginating iterator over all accounts.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -191,8 +192,9 @@ class TypedAccountsResource(Resource):
 
 
 class TypedAccountsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedAccountsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAccountsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAccountsResource) -> None:
         super().__init__(node)

@@ -26,7 +26,8 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "AgentScope.delete")
 class TypedAgentScope(Scope):
     """Scope for operations under a specific agent.
 
-    The typed view of :class:`AgentScope`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AgentScope`][authpi_admin.generated.scopes.agent_scope.AgentScope]."""
 
     def __init__(self, client: HttpClient, base_path: str, agent_id: str, *, template: str | None = None) -> None:
         super().__init__(client, base_path, agent_id, "agent_id", template=template)
@@ -43,8 +44,8 @@ class TypedAgentScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> TypedAgentScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAgentScopeWithRawResponse(self)
 
     async def get(
@@ -119,8 +120,9 @@ class TypedAgentScope(Scope):
 
 
 class TypedAgentScopeWithRawResponse(RawView):
-    """The calls of :class:`TypedAgentScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAgentScope`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAgentScope) -> None:
         super().__init__(node)

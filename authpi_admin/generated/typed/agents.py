@@ -31,12 +31,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{resource_id}", as_none, "AgentsR
 class TypedAgentsResource(Resource):
     """Operations on agents.
 
-    The typed view of :class:`AgentsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AgentsResource`][authpi_admin.generated.resources.agents.AgentsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedAgentsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAgentsResourceWithRawResponse(self)
 
     async def list(
@@ -64,7 +65,7 @@ class TypedAgentsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -97,7 +98,7 @@ class TypedAgentsResource(Resource):
         """Auto-paginating iterator over all agents.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             model: Filter the list by model.
             provider: Filter the list by provider.
@@ -236,8 +237,9 @@ class TypedAgentsResource(Resource):
 
 
 class TypedAgentsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedAgentsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAgentsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAgentsResource) -> None:
         super().__init__(node)

@@ -32,12 +32,13 @@ _UNBLOCK: Endpoint[ApiKey] = Endpoint("POST", "/{key_id}/unblock", as_model("Api
 class TypedApiKeysResource(Resource):
     """Operations on api_keys.
 
-    The typed view of :class:`ApiKeysResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`ApiKeysResource`][authpi_admin.generated.resources.api_keys.ApiKeysResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedApiKeysResourceWithRawResponse(self)
 
     async def get(
@@ -261,8 +262,9 @@ class TypedApiKeysResource(Resource):
 
 
 class TypedApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedApiKeysResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedApiKeysResource) -> None:
         super().__init__(node)

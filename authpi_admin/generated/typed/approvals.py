@@ -29,12 +29,13 @@ _UPDATE: Endpoint[User] = Endpoint(
 class TypedApprovalsResource(Resource):
     """Operations on approvals.
 
-    The typed view of :class:`ApprovalsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`ApprovalsResource`][authpi_admin.generated.resources.approvals.ApprovalsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedApprovalsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedApprovalsResourceWithRawResponse(self)
 
     async def list(
@@ -54,7 +55,7 @@ class TypedApprovalsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -71,7 +72,7 @@ class TypedApprovalsResource(Resource):
         """Auto-paginating iterator over all approvals.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -141,8 +142,9 @@ class TypedApprovalsResource(Resource):
 
 
 class TypedApprovalsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedApprovalsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedApprovalsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedApprovalsResource) -> None:
         super().__init__(node)

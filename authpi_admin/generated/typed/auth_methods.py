@@ -35,12 +35,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{method_id}", as_none, "AuthMetho
 class TypedAuthMethodsResource(Resource):
     """Operations on auth_methods.
 
-    The typed view of :class:`AuthMethodsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`AuthMethodsResource`][authpi_admin.generated.resources.auth_methods.AuthMethodsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedAuthMethodsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedAuthMethodsResourceWithRawResponse(self)
 
     async def list(
@@ -53,7 +54,7 @@ class TypedAuthMethodsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -191,8 +192,9 @@ class TypedAuthMethodsResource(Resource):
 
 
 class TypedAuthMethodsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedAuthMethodsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedAuthMethodsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedAuthMethodsResource) -> None:
         super().__init__(node)

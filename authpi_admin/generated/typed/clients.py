@@ -34,12 +34,13 @@ _ROTATE_SECRET: Endpoint[IssuerClientsRotateSecretResponse] = Endpoint(
 class TypedClientsResource(Resource):
     """Operations on clients.
 
-    The typed view of :class:`ClientsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`ClientsResource`][authpi_admin.generated.resources.clients.ClientsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedClientsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedClientsResourceWithRawResponse(self)
 
     async def list(
@@ -69,7 +70,7 @@ class TypedClientsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -104,7 +105,7 @@ class TypedClientsResource(Resource):
         """Auto-paginating iterator over all clients.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             name: Filter the list by name.
             q: Filter the list by q.
@@ -277,8 +278,9 @@ class TypedClientsResource(Resource):
 
 
 class TypedClientsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedClientsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedClientsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedClientsResource) -> None:
         super().__init__(node)

@@ -28,12 +28,13 @@ _CREATE_TOPUP: Endpoint[CreditsCreateTopupResponse] = Endpoint(
 class TypedCreditsResource(Resource):
     """Operations on the account's credits.
 
-    The typed view of :class:`CreditsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`CreditsResource`][authpi_admin.generated.resources.credits.CreditsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedCreditsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedCreditsResourceWithRawResponse(self)
 
     async def ledger(
@@ -53,7 +54,7 @@ class TypedCreditsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -70,7 +71,7 @@ class TypedCreditsResource(Resource):
         """Auto-paginating iterator over all ledger.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -119,8 +120,9 @@ class TypedCreditsResource(Resource):
 
 
 class TypedCreditsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedCreditsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedCreditsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedCreditsResource) -> None:
         super().__init__(node)

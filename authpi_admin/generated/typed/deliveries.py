@@ -27,12 +27,13 @@ _REDELIVER: Endpoint[WebhookDeliveriesRedeliverResponse] = Endpoint(
 class TypedDeliveriesResource(Resource):
     """Operations on deliveries.
 
-    The typed view of :class:`DeliveriesResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`DeliveriesResource`][authpi_admin.generated.resources.deliveries.DeliveriesResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedDeliveriesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedDeliveriesResourceWithRawResponse(self)
 
     async def list(
@@ -60,7 +61,7 @@ class TypedDeliveriesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -93,7 +94,7 @@ class TypedDeliveriesResource(Resource):
         """Auto-paginating iterator over all deliveries.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             event_type: Filter the list by event_type.
             status: Filter the list by status.
             after: Filter the list by after.
@@ -155,8 +156,9 @@ class TypedDeliveriesResource(Resource):
 
 
 class TypedDeliveriesResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedDeliveriesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedDeliveriesResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedDeliveriesResource) -> None:
         super().__init__(node)

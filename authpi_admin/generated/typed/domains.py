@@ -28,12 +28,13 @@ _VERIFY: Endpoint[Account] = Endpoint("POST", "/{domain}/verify", as_model("Acco
 class TypedDomainsResource(Resource):
     """Operations on domains.
 
-    The typed view of :class:`DomainsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`DomainsResource`][authpi_admin.generated.resources.domains.DomainsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedDomainsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedDomainsResourceWithRawResponse(self)
 
     async def list(
@@ -46,7 +47,7 @@ class TypedDomainsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -223,8 +224,9 @@ class TypedDomainsResource(Resource):
 
 
 class TypedDomainsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedDomainsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedDomainsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedDomainsResource) -> None:
         super().__init__(node)

@@ -26,12 +26,13 @@ _AGGREGATE: Endpoint[EventsAggregateResponse] = Endpoint(
 class TypedEventsResource(Resource):
     """Operations on events.
 
-    The typed view of :class:`EventsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`EventsResource`][authpi_admin.generated.resources.events.EventsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedEventsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedEventsResourceWithRawResponse(self)
 
     async def list(
@@ -63,7 +64,7 @@ class TypedEventsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -100,7 +101,7 @@ class TypedEventsResource(Resource):
         """Auto-paginating iterator over all events.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             issuer_id: Filter the list by issuer_id.
             user_id: Filter the list by user_id.
             client_id: Filter the list by client_id.
@@ -206,8 +207,9 @@ class TypedEventsResource(Resource):
 
 
 class TypedEventsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedEventsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedEventsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedEventsResource) -> None:
         super().__init__(node)

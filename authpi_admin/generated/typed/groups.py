@@ -29,12 +29,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{group_id}", as_none, "G
 class TypedGroupsResource(Resource):
     """Operations on groups.
 
-    The typed view of :class:`GroupsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`GroupsResource`][authpi_admin.generated.resources.groups.GroupsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedGroupsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedGroupsResourceWithRawResponse(self)
 
     async def list(
@@ -54,7 +55,7 @@ class TypedGroupsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -71,7 +72,7 @@ class TypedGroupsResource(Resource):
         """Auto-paginating iterator over all groups.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -205,8 +206,9 @@ class TypedGroupsResource(Resource):
 
 
 class TypedGroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedGroupsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedGroupsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedGroupsResource) -> None:
         super().__init__(node)

@@ -40,12 +40,13 @@ _REVOKE: Endpoint[dict[str, Any]] = Endpoint("POST", "/{invitation_id}/revoke", 
 class TypedInvitationsResource(Resource):
     """Operations on invitations.
 
-    The typed view of :class:`InvitationsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`InvitationsResource`][authpi_admin.generated.resources.invitations.InvitationsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedInvitationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedInvitationsResourceWithRawResponse(self)
 
     async def list(
@@ -67,7 +68,7 @@ class TypedInvitationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -87,7 +88,7 @@ class TypedInvitationsResource(Resource):
         """Auto-paginating iterator over all invitations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -262,8 +263,9 @@ class TypedInvitationsResource(Resource):
 
 
 class TypedInvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedInvitationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedInvitationsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedInvitationsResource) -> None:
         super().__init__(node)

@@ -42,7 +42,8 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "IssuerScope.delete")
 class TypedIssuerScope(Scope):
     """Scope for operations under a specific issuer.
 
-    The typed view of :class:`IssuerScope`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`IssuerScope`][authpi_admin.generated.scopes.issuer_scope.IssuerScope]."""
 
     def __init__(self, client: HttpClient, base_path: str, issuer_id: str, *, template: str | None = None) -> None:
         super().__init__(client, base_path, issuer_id, "issuer_id", template=template)
@@ -189,8 +190,8 @@ class TypedIssuerScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> TypedIssuerScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedIssuerScopeWithRawResponse(self)
 
     async def get(
@@ -265,8 +266,9 @@ class TypedIssuerScope(Scope):
 
 
 class TypedIssuerScopeWithRawResponse(RawView):
-    """The calls of :class:`TypedIssuerScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedIssuerScope`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedIssuerScope) -> None:
         super().__init__(node)

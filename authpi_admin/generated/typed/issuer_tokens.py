@@ -20,12 +20,13 @@ _INTROSPECT: Endpoint[dict[str, Any]] = Endpoint("POST", "/introspect", as_objec
 class TypedIssuerTokensResource(Resource):
     """Operations on an issuer's tokens.
 
-    The typed view of :class:`IssuerTokensResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`IssuerTokensResource`][authpi_admin.generated.resources.issuer_tokens.IssuerTokensResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedIssuerTokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedIssuerTokensResourceWithRawResponse(self)
 
     async def introspect(
@@ -63,8 +64,9 @@ class TypedIssuerTokensResource(Resource):
 
 
 class TypedIssuerTokensResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedIssuerTokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedIssuerTokensResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedIssuerTokensResource) -> None:
         super().__init__(node)

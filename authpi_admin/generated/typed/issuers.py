@@ -33,12 +33,13 @@ _DELETE: Endpoint[None] = Endpoint(
 class TypedIssuersResource(Resource):
     """Operations on issuers.
 
-    The typed view of :class:`IssuersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`IssuersResource`][authpi_admin.generated.resources.issuers.IssuersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedIssuersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedIssuersResourceWithRawResponse(self)
 
     async def list(
@@ -66,7 +67,7 @@ class TypedIssuersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -99,7 +100,7 @@ class TypedIssuersResource(Resource):
         """Auto-paginating iterator over all issuers.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access_mode: Filter the list by access_mode.
@@ -238,8 +239,9 @@ class TypedIssuersResource(Resource):
 
 
 class TypedIssuersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedIssuersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedIssuersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedIssuersResource) -> None:
         super().__init__(node)

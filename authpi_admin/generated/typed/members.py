@@ -32,12 +32,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{org_id}/{member_id}", as_none, "
 class TypedMembersResource(Resource):
     """Operations on members.
 
-    The typed view of :class:`MembersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`MembersResource`][authpi_admin.generated.resources.members.MembersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedMembersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedMembersResourceWithRawResponse(self)
 
     async def list(
@@ -61,7 +62,7 @@ class TypedMembersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -85,7 +86,7 @@ class TypedMembersResource(Resource):
         """Auto-paginating iterator over all members.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             scope: Filter the list by scope.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -198,8 +199,9 @@ class TypedMembersResource(Resource):
 
 
 class TypedMembersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedMembersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedMembersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedMembersResource) -> None:
         super().__init__(node)

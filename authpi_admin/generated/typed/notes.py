@@ -32,12 +32,13 @@ _COUNT: Endpoint[NotesCountResponse] = Endpoint("GET", "/count", as_model("Notes
 class TypedNotesResource(Resource):
     """Operations on notes.
 
-    The typed view of :class:`NotesResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`NotesResource`][authpi_admin.generated.resources.notes.NotesResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedNotesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedNotesResourceWithRawResponse(self)
 
     async def list(
@@ -69,7 +70,7 @@ class TypedNotesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -106,7 +107,7 @@ class TypedNotesResource(Resource):
         """Auto-paginating iterator over all notes.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             subject_type: Filter the list by subject_type.
             subject_id: Filter the list by subject_id.
             issuer_id: Filter the list by issuer_id.
@@ -308,8 +309,9 @@ class TypedNotesResource(Resource):
 
 
 class TypedNotesResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedNotesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedNotesResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedNotesResource) -> None:
         super().__init__(node)

@@ -28,12 +28,13 @@ _CREATE: Endpoint[CreateApiKeyResponse] = Endpoint(
 class TypedOrganizationApiKeysResource(Resource):
     """Operations on an organization's API keys.
 
-    The typed view of :class:`OrganizationApiKeysResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationApiKeysResource`][authpi_admin.generated.resources.organization_api_keys.OrganizationApiKeysResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationApiKeysResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationApiKeysResourceWithRawResponse(self)
 
     async def list(
@@ -61,7 +62,7 @@ class TypedOrganizationApiKeysResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -94,7 +95,7 @@ class TypedOrganizationApiKeysResource(Resource):
         """Auto-paginating iterator over all organization_api_keys.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             q: Filter the list by q.
             status: Filter the list by status.
             access: Filter the list by access.
@@ -146,8 +147,9 @@ class TypedOrganizationApiKeysResource(Resource):
 
 
 class TypedOrganizationApiKeysResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationApiKeysResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationApiKeysResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationApiKeysResource) -> None:
         super().__init__(node)

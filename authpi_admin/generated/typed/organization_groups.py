@@ -31,12 +31,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{group_id}", as_none, "Organizati
 class TypedOrganizationGroupsResource(Resource):
     """Operations on an organization's groups.
 
-    The typed view of :class:`OrganizationGroupsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationGroupsResource`][authpi_admin.generated.resources.organization_groups.OrganizationGroupsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationGroupsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationGroupsResourceWithRawResponse(self)
 
     async def list(
@@ -56,7 +57,7 @@ class TypedOrganizationGroupsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -73,7 +74,7 @@ class TypedOrganizationGroupsResource(Resource):
         """Auto-paginating iterator over all organization_groups.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -199,8 +200,9 @@ class TypedOrganizationGroupsResource(Resource):
 
 
 class TypedOrganizationGroupsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationGroupsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationGroupsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationGroupsResource) -> None:
         super().__init__(node)

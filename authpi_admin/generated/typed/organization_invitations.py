@@ -44,12 +44,13 @@ _REVOKE: Endpoint[dict[str, Any]] = Endpoint(
 class TypedOrganizationInvitationsResource(Resource):
     """Operations on an organization's invitations.
 
-    The typed view of :class:`OrganizationInvitationsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationInvitationsResource`][authpi_admin.generated.resources.organization_invitations.OrganizationInvitationsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationInvitationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationInvitationsResourceWithRawResponse(self)
 
     async def list(
@@ -71,7 +72,7 @@ class TypedOrganizationInvitationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -91,7 +92,7 @@ class TypedOrganizationInvitationsResource(Resource):
         """Auto-paginating iterator over all organization_invitations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -258,8 +259,9 @@ class TypedOrganizationInvitationsResource(Resource):
 
 
 class TypedOrganizationInvitationsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationInvitationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationInvitationsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationInvitationsResource) -> None:
         super().__init__(node)

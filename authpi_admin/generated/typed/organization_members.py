@@ -36,12 +36,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{member_id}", as_none, "Organizat
 class TypedOrganizationMembersResource(Resource):
     """Operations on an organization's members.
 
-    The typed view of :class:`OrganizationMembersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationMembersResource`][authpi_admin.generated.resources.organization_members.OrganizationMembersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationMembersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationMembersResourceWithRawResponse(self)
 
     async def list(
@@ -65,7 +66,7 @@ class TypedOrganizationMembersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -89,7 +90,7 @@ class TypedOrganizationMembersResource(Resource):
         """Auto-paginating iterator over all organization_members.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             scope: Filter the list by scope.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -200,8 +201,9 @@ class TypedOrganizationMembersResource(Resource):
 
 
 class TypedOrganizationMembersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationMembersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationMembersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationMembersResource) -> None:
         super().__init__(node)

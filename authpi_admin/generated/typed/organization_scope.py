@@ -32,7 +32,8 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "OrganizationScope.del
 class TypedOrganizationScope(Scope):
     """Scope for operations under a specific organization.
 
-    The typed view of :class:`OrganizationScope`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationScope`][authpi_admin.generated.scopes.organization_scope.OrganizationScope]."""
 
     def __init__(self, client: HttpClient, base_path: str, org_id: str, *, template: str | None = None) -> None:
         super().__init__(client, base_path, org_id, "org_id", template=template)
@@ -83,8 +84,8 @@ class TypedOrganizationScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationScopeWithRawResponse(self)
 
     async def get(
@@ -160,8 +161,9 @@ class TypedOrganizationScope(Scope):
 
 
 class TypedOrganizationScopeWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationScope`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationScope) -> None:
         super().__init__(node)

@@ -47,12 +47,13 @@ _ROTATE_SECRET_SSO: Endpoint[OrganizationSsoRotateSecretResponse] = Endpoint(
 class TypedOrganizationsResource(Resource):
     """Operations on organizations.
 
-    The typed view of :class:`OrganizationsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`OrganizationsResource`][authpi_admin.generated.resources.organizations.OrganizationsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedOrganizationsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedOrganizationsResourceWithRawResponse(self)
 
     async def list(
@@ -82,7 +83,7 @@ class TypedOrganizationsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -117,12 +118,12 @@ class TypedOrganizationsResource(Resource):
         """Auto-paginating iterator over all organizations.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
-            sso_enabled: Filter the list by sso_enabled.
-            sso_only: Filter the list by sso_only.
-            mfa_required: Filter the list by mfa_required.
-            invitation_enabled: Filter the list by invitation_enabled.
+            sso_enabled: Only organizations whose members may sign in through SSO (true), or may not (false).
+            sso_only: Only organizations whose members must sign in through SSO (true), or need not (false).
+            mfa_required: Only organizations that require multi-factor authentication (true), or do not (false).
+            invitation_enabled: Only organizations that take invitations (true), or do not (false).
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
 
@@ -328,8 +329,9 @@ class TypedOrganizationsResource(Resource):
 
 
 class TypedOrganizationsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedOrganizationsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedOrganizationsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedOrganizationsResource) -> None:
         super().__init__(node)

@@ -20,12 +20,13 @@ _CREATE: Endpoint[dict[str, Any]] = Endpoint("POST", "", as_object, "RedeliverRe
 class TypedRedeliverResource(Resource):
     """Redelivery of a webhook's events.
 
-    The typed view of :class:`RedeliverResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`RedeliverResource`][authpi_admin.generated.resources.redeliver.RedeliverResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedRedeliverResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedRedeliverResourceWithRawResponse(self)
 
     async def create(
@@ -59,8 +60,9 @@ class TypedRedeliverResource(Resource):
 
 
 class TypedRedeliverResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedRedeliverResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedRedeliverResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedRedeliverResource) -> None:
         super().__init__(node)

@@ -31,12 +31,13 @@ _SUSPEND: Endpoint[PublicSession] = Endpoint(
 class TypedSessionsResource(Resource):
     """Operations on sessions.
 
-    The typed view of :class:`SessionsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`SessionsResource`][authpi_admin.generated.resources.sessions.SessionsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedSessionsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedSessionsResourceWithRawResponse(self)
 
     async def get(
@@ -164,8 +165,9 @@ class TypedSessionsResource(Resource):
 
 
 class TypedSessionsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedSessionsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedSessionsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedSessionsResource) -> None:
         super().__init__(node)

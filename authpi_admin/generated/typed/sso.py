@@ -37,12 +37,13 @@ _ROTATE_SECRET: Endpoint[OrganizationSsoRotateSecretResponse] = Endpoint(
 class TypedSsoResource(Resource):
     """Operations on an organization's single sign-on.
 
-    The typed view of :class:`SsoResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`SsoResource`][authpi_admin.generated.resources.sso.SsoResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedSsoResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedSsoResourceWithRawResponse(self)
 
     async def add_domain(
@@ -171,8 +172,9 @@ class TypedSsoResource(Resource):
 
 
 class TypedSsoResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedSsoResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedSsoResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedSsoResource) -> None:
         super().__init__(node)

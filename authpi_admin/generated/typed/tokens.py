@@ -28,12 +28,13 @@ _CREATE: Endpoint[UserTokensCreateResponse] = Endpoint(
 class TypedTokensResource(Resource):
     """Operations on tokens.
 
-    The typed view of :class:`TokensResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`TokensResource`][authpi_admin.generated.resources.tokens.TokensResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedTokensResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedTokensResourceWithRawResponse(self)
 
     async def list(
@@ -55,7 +56,7 @@ class TypedTokensResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -75,7 +76,7 @@ class TypedTokensResource(Resource):
         """Auto-paginating iterator over all tokens.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -121,8 +122,9 @@ class TypedTokensResource(Resource):
 
 
 class TypedTokensResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedTokensResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedTokensResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedTokensResource) -> None:
         super().__init__(node)

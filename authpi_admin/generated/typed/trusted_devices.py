@@ -32,12 +32,13 @@ _REVOKE_ALL: Endpoint[UserTrustedDevicesRevokeAllResponse] = Endpoint(
 class TypedTrustedDevicesResource(Resource):
     """Operations on trusted_devices.
 
-    The typed view of :class:`TrustedDevicesResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`TrustedDevicesResource`][authpi_admin.generated.resources.trusted_devices.TrustedDevicesResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedTrustedDevicesResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedTrustedDevicesResourceWithRawResponse(self)
 
     async def list(
@@ -50,7 +51,7 @@ class TypedTrustedDevicesResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -159,8 +160,9 @@ class TypedTrustedDevicesResource(Resource):
 
 
 class TypedTrustedDevicesResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedTrustedDevicesResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedTrustedDevicesResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedTrustedDevicesResource) -> None:
         super().__init__(node)

@@ -29,7 +29,8 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "UserScope.delete")
 class TypedUserScope(Scope):
     """Scope for operations under a specific user.
 
-    The typed view of :class:`UserScope`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`UserScope`][authpi_admin.generated.scopes.user_scope.UserScope]."""
 
     def __init__(self, client: HttpClient, base_path: str, user_id: str, *, template: str | None = None) -> None:
         super().__init__(client, base_path, user_id, "user_id", template=template)
@@ -71,8 +72,8 @@ class TypedUserScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> TypedUserScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedUserScopeWithRawResponse(self)
 
     async def get(self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None) -> User:
@@ -145,8 +146,9 @@ class TypedUserScope(Scope):
 
 
 class TypedUserScopeWithRawResponse(RawView):
-    """The calls of :class:`TypedUserScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedUserScope`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedUserScope) -> None:
         super().__init__(node)

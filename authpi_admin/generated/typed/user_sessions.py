@@ -33,12 +33,13 @@ _SUSPEND: Endpoint[PublicSession] = Endpoint(
 class TypedUserSessionsResource(Resource):
     """Operations on one user's sessions (today's API).
 
-    The typed view of :class:`UserSessionsResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`UserSessionsResource`][authpi_admin.generated.resources.user_sessions.UserSessionsResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedUserSessionsResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedUserSessionsResourceWithRawResponse(self)
 
     async def list(
@@ -56,7 +57,7 @@ class TypedUserSessionsResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -211,8 +212,9 @@ class TypedUserSessionsResource(Resource):
 
 
 class TypedUserSessionsResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedUserSessionsResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedUserSessionsResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedUserSessionsResource) -> None:
         super().__init__(node)

@@ -49,12 +49,13 @@ _VERIFY: Endpoint[UserVerifiersVerifyResponse] = Endpoint(
 class TypedUserVerifiersResource(Resource):
     """Operations on one user's verifiers (today's API).
 
-    The typed view of :class:`UserVerifiersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`UserVerifiersResource`][authpi_admin.generated.resources.user_verifiers.UserVerifiersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedUserVerifiersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedUserVerifiersResourceWithRawResponse(self)
 
     async def list(
@@ -67,7 +68,7 @@ class TypedUserVerifiersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -153,7 +154,8 @@ class TypedUserVerifiersResource(Resource):
 
         Args:
             verifier_id: The id of the verifier (checked before sending).
-            body: The verifier's fields to change. A dict or any mapping.
+            body: The verifier's fields to change, those its creation takes (``name``, ``settings``; see
+                ``authpi_admin.types.VerifierCreate``): ``{"name": "Work phone"}``. A dict or any mapping.
             if_match: Apply the change only while the object still has this ETag (else 412).
             idempotency_key: A key that makes a retried write apply once: the same key and body replay the first answer.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
@@ -305,8 +307,9 @@ class TypedUserVerifiersResource(Resource):
 
 
 class TypedUserVerifiersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedUserVerifiersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedUserVerifiersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedUserVerifiersResource) -> None:
         super().__init__(node)

@@ -48,12 +48,13 @@ _COMPLETE_ENROLLMENT_VERIFIERS: Endpoint[UserVerifiersCompleteEnrollmentResponse
 class TypedUsersResource(Resource):
     """Operations on users.
 
-    The typed view of :class:`UsersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`UsersResource`][authpi_admin.generated.resources.users.UsersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedUsersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedUsersResourceWithRawResponse(self)
 
     async def list(
@@ -75,7 +76,7 @@ class TypedUsersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -95,7 +96,7 @@ class TypedUsersResource(Resource):
         """Auto-paginating iterator over all users.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -291,8 +292,9 @@ class TypedUsersResource(Resource):
 
 
 class TypedUsersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedUsersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedUsersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedUsersResource) -> None:
         super().__init__(node)

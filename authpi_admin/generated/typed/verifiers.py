@@ -29,12 +29,13 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "/{verifier_id}", as_none, "Verifie
 class TypedVerifiersResource(Resource):
     """Operations on verifiers.
 
-    The typed view of :class:`VerifiersResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`VerifiersResource`][authpi_admin.generated.resources.verifiers.VerifiersResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedVerifiersResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedVerifiersResourceWithRawResponse(self)
 
     async def list(
@@ -47,7 +48,7 @@ class TypedVerifiersResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -128,8 +129,9 @@ class TypedVerifiersResource(Resource):
 
 
 class TypedVerifiersResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedVerifiersResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedVerifiersResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedVerifiersResource) -> None:
         super().__init__(node)

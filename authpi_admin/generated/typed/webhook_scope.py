@@ -29,7 +29,8 @@ _DELETE: Endpoint[None] = Endpoint("DELETE", "", as_none, "WebhookScope.delete")
 class TypedWebhookScope(Scope):
     """Scope for operations under a specific webhook.
 
-    The typed view of :class:`WebhookScope`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`WebhookScope`][authpi_admin.generated.scopes.webhook_scope.WebhookScope]."""
 
     def __init__(self, client: HttpClient, base_path: str, webhook_id: str, *, template: str | None = None) -> None:
         super().__init__(client, base_path, webhook_id, "webhook_id", template=template)
@@ -55,8 +56,8 @@ class TypedWebhookScope(Scope):
 
     @cached_property
     def with_raw_response(self) -> TypedWebhookScopeWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedWebhookScopeWithRawResponse(self)
 
     async def get(
@@ -131,8 +132,9 @@ class TypedWebhookScope(Scope):
 
 
 class TypedWebhookScopeWithRawResponse(RawView):
-    """The calls of :class:`TypedWebhookScope`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedWebhookScope`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedWebhookScope) -> None:
         super().__init__(node)

@@ -40,12 +40,13 @@ _DELETE: Endpoint[None] = Endpoint(
 class TypedWebhooksResource(Resource):
     """Operations on webhooks.
 
-    The typed view of :class:`WebhooksResource`: each call answers today's model."""
+    Each call answers today's model: the typed view of
+    [`WebhooksResource`][authpi_admin.generated.resources.webhooks.WebhooksResource]."""
 
     @cached_property
     def with_raw_response(self) -> TypedWebhooksResourceWithRawResponse:
-        """These calls, each answering a :class:`~authpi_admin.RawResponse`: status, headers, the request,
-        timing and retries, with ``parse()`` giving what the plain call returns."""
+        """These calls, each answering a [`RawResponse`][authpi_admin.RawResponse]: status, headers, the
+        request, timing and retries, with ``parse()`` giving what the plain call returns."""
         return TypedWebhooksResourceWithRawResponse(self)
 
     async def list(
@@ -67,7 +68,7 @@ class TypedWebhooksResource(Resource):
             headers: Extra request headers for this call.
 
         Returns:
-            One :class:`~authpi_admin.Page` of models; ``await page.next_page()`` fetches the next.
+            One [`Page`][authpi_admin.pagination.Page] of models; ``await page.next_page()`` fetches the next.
 
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
@@ -87,7 +88,7 @@ class TypedWebhooksResource(Resource):
         """Auto-paginating iterator over all webhooks.
 
         Args:
-            limit: Filter the list by limit.
+            limit: The largest number of items on one page.
             status: Filter the list by status.
             timeout: Seconds one attempt may take, connect to last byte (default: the client's).
             headers: Extra request headers for this call.
@@ -215,8 +216,9 @@ class TypedWebhooksResource(Resource):
 
 
 class TypedWebhooksResourceWithRawResponse(RawView):
-    """The calls of :class:`TypedWebhooksResource`,
-    each answering a :class:`~authpi_admin.RawResponse`."""
+    """The calls of
+    `TypedWebhooksResource`,
+    each answering a [`RawResponse`][authpi_admin.RawResponse]."""
 
     def __init__(self, node: TypedWebhooksResource) -> None:
         super().__init__(node)

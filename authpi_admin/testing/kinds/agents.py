@@ -1,4 +1,4 @@
-"""An issuer's agents (their verifiers are the ``verifiers`` kind, in :mod:`.users`)."""
+"""An issuer's agents (their verifiers are the ``verifiers`` kind, in `users`)."""
 
 from __future__ import annotations
 

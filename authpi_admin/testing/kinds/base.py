@@ -1,8 +1,8 @@
 """The pieces a family module describes its kinds and operations with.
 
-A :class:`Kind` is one collection of the API (``users``, ``api-keys``): its id prefix, the path parameter that
+A `Kind` is one collection of the API (``users``, ``api-keys``): its id prefix, the path parameter that
 names one of its objects, unique fields, defaults, derived fields, list filters and event names. An operation
-beyond create, read, update, delete and list is an :data:`Action` registered under the API operation it
+beyond create, read, update, delete and list is an `Action` registered under the API operation it
 implements: its verb and the end of its path template, e.g. ``("POST", "/api-keys/{key_id}/block")``.
 """
 
@@ -108,7 +108,7 @@ class ActionContext:
 
 Outcome = tuple[Record | dict[str, Any] | list[dict[str, Any]], str | None]
 """What an action answers (a changed record, or a payload) and today's event type to record (None: a read;
-:data:`UNANNOUNCED`: a write for which today's API records no event)."""
+`UNANNOUNCED`: a write for which today's API records no event)."""
 
 UNANNOUNCED = ""
 """The event of an action that changes state but has no event type of today's API (a redelivery)."""

@@ -3,7 +3,7 @@
 A user's verifier is enrolled in two steps, as today's API does it: its creation answers an enrollment
 (``enrollment_id``, ``secret``, ``provisioning_uri``, ``expires_at``), and ``complete_enrollment`` with that
 ``enrollment_id`` and a code activates it. The emulator has no authenticator: the one code it accepts is
-:data:`ACCEPTED_CODE` (``123456``), for enrollment and verification alike.
+`ACCEPTED_CODE` (``123456``), for enrollment and verification alike.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _one_value(forms: dict[str, Any], held: Any) -> Any:
     """The value of a field a body may name in two forms (``forms``: each form given, by its name): the one
     given; of two that differ, the one that changed from what the object holds (``held``), since an object
     read and sent back carries the other form unchanged. Two forms changed to different values is a 422
-    naming both. :data:`_ABSENT` when the body names neither."""
+    naming both. `_ABSENT` when the body names neither."""
     values = list(forms.values())
     if not values:
         return _ABSENT
@@ -271,7 +271,7 @@ def _regenerate(ctx: ActionContext) -> Outcome:
 
 
 def _verify(ctx: ActionContext) -> Outcome:
-    """Check a ``code`` with an active verifier (the emulator accepts :data:`ACCEPTED_CODE`)."""
+    """Check a ``code`` with an active verifier (the emulator accepts `ACCEPTED_CODE`)."""
     if ctx.record.data.get("status") != "active":
         raise Problem(409, "invalid_state", "Only an active verifier can verify a code")
     refused = _code_refused(ctx.body.get("code"))

@@ -1,7 +1,7 @@
 """Webhooks, their deliveries, and redelivery requests.
 
 A delivery is recorded for every event an active webhook subscribes to, with today's fields: ``pending``,
-its first attempt due now. The emulator's deliverer (:mod:`..deliveries`) sends it; a redelivery queues one
+its first attempt due now. The emulator's deliverer (`deliveries`) sends it; a redelivery queues one
 more attempt of a delivery that ended (``succeeded`` or ``failed``) the same way.
 """
 
