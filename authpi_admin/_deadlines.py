@@ -5,9 +5,9 @@ an attempt alive forever. ``asyncio.timeout`` would bound it, at the cost of a t
 (measured: a few microseconds a call, most of the SDK's own cost). Here attempts register their deadline
 in a dict, and a single timer, armed for the earliest deadline, cancels the attempts that are overdue.
 
-A deadline's cancel must never hide the caller's own: `claims()` withdraws the deadline's
-cancel and says whether another one (``task.cancel()`` from outside, a ``TaskGroup``, an enclosing
-``asyncio.timeout``) is still pending, as ``asyncio.timeout`` itself does.
+A deadline's cancel must never hide the caller's own: `claims()` withdraws the deadline's cancel and says whether
+another one (``task.cancel()`` from outside, a ``TaskGroup``, an enclosing ``asyncio.timeout``) is still pending, as
+``asyncio.timeout`` itself does.
 """
 
 from __future__ import annotations

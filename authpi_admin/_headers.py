@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import httpx
@@ -17,7 +18,7 @@ RESERVED_HEADERS = frozenset({"authorization", "host", "user-agent"})
 
 def allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """Caller headers, checked, with lower-cased names (so a later layer replaces an earlier one), reserved
-    ones dropped."""
+    ones dropped, as 0.3.0 dropped them, with a warning saying so (0.3.0 said nothing)."""
     if not headers:
         return {}
     check_headers(headers)
@@ -26,7 +27,19 @@ def allowed_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         lowered = name.lower()
         if lowered not in RESERVED_HEADERS:
             allowed[lowered] = value
+        else:
+            warnings.warn(_ignored(lowered), UserWarning, stacklevel=2)
     return allowed
+
+
+def _ignored(name: str) -> str:
+    """Why the header ``name`` a caller gave is not sent."""
+    if name == "authorization":
+        return (
+            "The Authorization header given is ignored: the SDK sends the credential itself. Pass it as "
+            'api_key=("key_id", "secret") or access_token="..." instead'
+        )
+    return f"The {name!r} header given is ignored: the SDK sets it itself"
 
 
 def starting_headers(

@@ -3,10 +3,8 @@
 ``close()`` means the same on every path to the wire (the SDK's own httpx client, an injected one, the
 emulator's): each call in flight, whether it waits for room, for the account, for a retry or for an
 answer, ends with [`ClosedClientError`][authpi_admin.errors.ClosedClientError]; no attempt starts after ``close()``
-began; and
-``close()`` returns once those calls have unwound, so no call succeeds after it and their connections are
-released before the pool closes. A cancel from the caller still wins over the close's (see
-`withdraw_cancel`).
+began; and ``close()`` returns once those calls have unwound, so no call succeeds after it and their connections are
+released before the pool closes. A cancel from the caller still wins over the close's (see `withdraw_cancel`).
 """
 
 from __future__ import annotations

@@ -65,9 +65,9 @@ class BodyTooLarge(Exception):
 async def read_body(response: httpx.Response, *, error: bool) -> bytes:
     """The decoded body of a streamed response, read and closed, with memory bounded either way.
 
-    A success body larger than `SUCCESS_BODY_LIMIT` raises `BodyTooLarge`. An error body is
-    read raw and inflated by the SDK itself up to `ERROR_BODY_LIMIT`: httpx inflates a whole network
-    chunk at once, and 64 KB of a gzip bomb can be 64 MB.
+    A success body larger than `SUCCESS_BODY_LIMIT` raises `BodyTooLarge`. An error body is read raw and inflated by the
+    SDK itself up to `ERROR_BODY_LIMIT`: httpx inflates a whole network chunk at once, and 64 KB of a gzip bomb can be
+    64 MB.
     """
     try:
         if response.is_stream_consumed:

@@ -2,8 +2,8 @@
 
 A generated method only describes its call: an `Endpoint` (verb, path template and the shape of
 its answer), the ids for the template, the query or body, and the caller's `RequestOptions`. It hands
-them to `_call()` (one answer) or `_iterate()` (every item of every page), which build
-the path, send it through [`HttpClient`][authpi_admin.http_client.HttpClient] and shape the answer.
+them to `_call()` (one answer) or `_iterate()` (every item of every page), which build the path, send it through
+[`HttpClient`][authpi_admin.http_client.HttpClient] and shape the answer.
 """
 
 from __future__ import annotations

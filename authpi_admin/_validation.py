@@ -133,15 +133,30 @@ def timeout_config(timeout: object) -> httpx.Timeout:
     """``timeout`` (seconds, or an ``httpx.Timeout``) as the ``httpx.Timeout`` to send with.
 
     Seconds must be a positive, finite number; an ``httpx.Timeout``'s phases must be that or None.
-    Anything else raises [`InvalidTimeoutError`][authpi_admin.errors.InvalidTimeoutError], for a client's timeout and a
-    call's alike.
+    Anything else raises [`InvalidTimeoutError`][authpi_admin.errors.InvalidTimeoutError] naming what it
+    got, for a client's timeout and a call's alike.
     """
     if isinstance(timeout, httpx.Timeout):
-        if all(phase is None or _positive_seconds(phase) for phase in timeout_phases(timeout)):
+        phases = zip(("connect", "read", "write", "pool"), timeout_phases(timeout), strict=True)
+        bad = [f"{name}={phase!r}" for name, phase in phases if not (phase is None or _positive_seconds(phase))]
+        if not bad:
             return timeout
+        got = f"an httpx.Timeout with {', '.join(bad)}"
     elif _positive_seconds(timeout):
         return httpx.Timeout(timeout)  # type: ignore[arg-type]  # a number, checked just above
-    raise InvalidTimeoutError("timeout must be a positive number of seconds (or an httpx.Timeout of such numbers)")
+    else:
+        got = _shown_value(timeout)
+    raise InvalidTimeoutError(
+        f"timeout must be a positive number of seconds (or an httpx.Timeout of such numbers), not {got}"
+    )
+
+
+def _shown_value(value: object) -> str:
+    """``value`` as an error message shows it: its repr, cut short, and its type where the repr hides it."""
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    plain_number = isinstance(value, int | float | type(None)) and not isinstance(value, bool)
+    return shown if plain_number else f"{shown} ({type(value).__name__})"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -177,5 +192,11 @@ def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
         raise ConfigurationError(
             "base_url must use https:// (plain http:// is allowed only for loopback hosts, "
             "or with allow_insecure_http=True)"
+        )
+    if url.path.rstrip("/").endswith("/v1"):
+        origin = base_url.rstrip("/")[: -len("/v1")]
+        raise ConfigurationError(
+            f"base_url must not end in /v1: the SDK adds /v1 to every path, so {base_url!r} would send "
+            f"/v1/v1/... and every call would answer 404. Pass base_url={origin!r}"
         )
     return base_url.rstrip("/")

@@ -35,16 +35,15 @@ class AuthPIAdmin(AccountRoot):
     expects, or a string, sent as ``Bearer`` as 0.3.0 did. Or with an ``access_token`` plus the
     ``account_id`` it acts on (optionally with ``on_token_expired`` to refresh it on 401). Without
     ``account_id`` the account is found once, on first use, through ``GET /v1/me``; ``account_id="me"``
-    sends 0.3.0's ``/v1/accounts/me/...`` paths. Account-level resources hang off this
-    object (``admin.issuers``, ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)``
-    scope into one object. Use it as ``async with AuthPIAdmin(...) as admin:`` or call
-    [`close()`][authpi_admin.AuthPIAdmin.close].
+    sends 0.3.0's ``/v1/accounts/me/...`` paths. Account-level resources hang off this object (``admin.issuers``,
+    ``admin.webhooks``, ...), and ``admin.issuer(id)`` / ``admin.webhook(id)`` scope into one object. Use it as ``async
+    with AuthPIAdmin(...) as admin:`` or call [`close()`][authpi_admin.AuthPIAdmin.close].
 
-    ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with
-    ``allow_insecure_http=True``). A write that carries an ``idempotency_key`` is retried like a read (the
-    API replays it rather than applying it twice); ``idempotency_keys=True`` gives every write without one
-    a fresh key, so all writes retry safely. At most ``max_concurrency`` requests (default 100, httpx's
-    pool size) are in flight at once; more wait their turn in the client.
+    ``base_url`` must be ``https://`` (plain ``http://`` only for loopback hosts, or with ``allow_insecure_http=True``).
+    A write that carries an ``idempotency_key`` is retried like a read (the API replays it rather than applying it
+    twice); ``idempotency_keys=True`` gives every write without one a fresh key, so all writes retry safely. At most
+    ``max_concurrency`` requests (default 100, httpx's pool size) are in flight at once; more wait their turn in the
+    client.
 
     With OpenTelemetry's API installed (the ``otel`` extra) and a tracer provider (``tracer_provider``, else
     the application's global one), every call makes an operation span with one span per attempt under it;
@@ -118,8 +117,7 @@ class AuthPIAdmin(AccountRoot):
         """A client for one block of calls with other settings, sharing this one's connection pool,
         credential (and its refreshes) and account::
 
-            patient = admin.with_options(timeout=120, retries={"limit": 8})
-            await patient.issuers.list()
+            patient = admin.with_options(timeout=120, retries={"limit": 8}) await patient.issuers.list()
 
         ``timeout`` and ``retries`` replace this client's (None keeps them); ``headers`` are added to
         its default headers. Closing the sibling does not close the shared connections.
@@ -146,8 +144,8 @@ class AuthPIAdmin(AccountRoot):
         ``authpi_admin.types`` the API document names for it (a ``Page`` of models for a list, an iterator
         of models for ``list_all``, ``None`` for a 204). An answer that does not fit its model raises
         [`MalformedResponseError`][authpi_admin.errors.MalformedResponseError] saying where and why. It shares this
-        client's connections,
-        credential and settings (``admin.with_options(...).typed`` too); the plain calls keep answering dicts.
+        client's connections, credential and settings (``admin.with_options(...).typed`` too); the plain calls keep
+        answering dicts.
         """
         from .generated.typed.root import TypedAccountRoot
 

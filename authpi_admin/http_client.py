@@ -217,8 +217,8 @@ class HttpClient:
 
         Every call in flight (waiting for room, for the account, for a retry or for its answer) ends with
         [`ClosedClientError`][authpi_admin.errors.ClosedClientError], unless its caller cancelled it first; ``close()``
-        returns once they have
-        unwound, so none of them succeeds afterwards and no attempt starts after ``close()`` began.
+        returns once they have unwound, so none of them succeeds afterwards and no attempt starts after ``close()``
+        began.
         Closing the client you made closes every ``with_options()`` sibling of it too (a call a sibling
         starts meanwhile is refused); closing a sibling ends only the sibling's calls and leaves the shared
         connections open. An injected httpx client stays open. Concurrent ``close()`` calls all return

@@ -129,8 +129,7 @@ class RetryPolicy:
     to [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] to control both.
 
     ``on_retry`` is told of every retry before its wait, with a [`RetryEvent`][authpi_admin.retries.RetryEvent] (the
-    operation, the
-    attempt that failed, the reason and the wait): to count retries, or log them your way. It may be a
+    operation, the attempt that failed, the reason and the wait): to count retries, or log them your way. It may be a
     coroutine function. What it raises ends the call with that exception, unchanged.
     """
 

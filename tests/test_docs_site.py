@@ -141,3 +141,42 @@ def test_returns_sections_name_what_comes_back(site: Path) -> None:
             for row in re.findall(r"<td>\s*<code>(One|The|What|None:)</code>", source)
         ]
     assert bogus == []
+
+
+@pytest.fixture(scope="module")
+def prefixed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built to be served below a path (AUTHPI_DOCS_URL), as a project site often is."""
+    target = tmp_path_factory.mktemp("prefixed-site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "AUTHPI_DOCS_URL": "https://docs.test/authpi-admin/"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return target
+
+
+@pytest.mark.parametrize("root", ["/", "/authpi-admin/"])
+def test_the_not_found_page_works_at_any_missing_path(root: str, site: Path, prefixed_site: Path) -> None:
+    """A host shows 404.html for any missing path, however deep: each of its links and assets must resolve
+    from there to a file of the site (or leave the site), whether the site is served at a root or below a
+    path."""
+    from urllib.parse import urljoin, urlsplit
+
+    built = site if root == "/" else prefixed_site
+    page = (built / "404.html").read_text()
+    links = re.findall(r'(?:href|src)="([^"]+)"', page)
+    assert len(links) > 20
+    broken = []
+    for where in (f"https://docs.test{root}nope.html", f"https://docs.test{root}guides/deeper/still/nope.html"):
+        for link in links:
+            target = urlsplit(urljoin(where, link))
+            if target.netloc != "docs.test":
+                continue  # outside the site
+            inside = target.path.startswith(root) and (built / target.path[len(root) :]).is_file()
+            if not inside:
+                broken.append(f"{link} from {where}")
+    assert broken == []

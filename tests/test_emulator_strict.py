@@ -118,3 +118,19 @@ async def test_real_time_is_there_when_a_test_asks_for_it() -> None:
     async with emulator.client(real_time=True) as patient:
         policy = patient.http._retry
         assert policy is not None and policy.sleep != emulator._retry_wait  # asyncio's own sleep
+
+
+async def test_a_plain_string_key_against_strict_mode_hears_which_form_today_takes() -> None:
+    emulator = Emulator(strict=True)
+    async with emulator.client(api_key="key_test") as admin:  # 0.3.0's form: the key id alone, as a bearer
+        with pytest.raises(AuthenticationError) as refused:
+            await admin.issuers.list()
+    assert refused.value.error_description == (
+        "Missing or invalid credentials: today's API takes an API key as its key id and secret, sent as HTTP "
+        "Basic; a string api_key is sent as a bearer token, which only access tokens are. "
+        'Pass AuthPIAdmin(api_key=("key_id", "secret"))'
+    )
+    async with emulator.client(access_token="tok_unknown", account_id="acc_test") as admin:
+        with pytest.raises(AuthenticationError, match=r"^Missing or invalid credentials \[HTTP 401"):
+            await admin.issuers.list()  # a token the emulator never issued: nothing to hint at
+    emulator.close()

@@ -39,6 +39,16 @@ async def test_an_optional_body_may_still_be_left_out(httpx_mock: HTTPXMock) -> 
     assert request is not None and request.content == b"" and "content-type" not in request.headers
 
 
+SHOWN_TIMEOUTS = {
+    "0": "0",
+    "-1": "-1",
+    "nan": "nan",
+    "'5'": "'5' (str)",
+    "True": "True (bool)",
+    "Timeout(connect=5.0, read=-1, write=5.0, pool=5.0)": "an httpx.Timeout with read=-1",
+}
+
+
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), "5", True, httpx.Timeout(5.0, read=-1)])
 async def test_a_bad_timeout_is_one_class_for_a_client_and_for_a_call(httpx_mock: HTTPXMock, bad: object) -> None:
     with pytest.raises(InvalidTimeoutError) as for_client:
@@ -49,7 +59,23 @@ async def test_a_bad_timeout_is_one_class_for_a_client_and_for_a_call(httpx_mock
     assert type(for_client.value) is type(for_call.value) is InvalidTimeoutError
     assert isinstance(for_call.value, ConfigurationError) and isinstance(for_call.value, ValueError)
     assert str(for_call.value) == str(for_client.value)
+    # the message shows what it got
+    expected = "timeout must be a positive number of seconds (or an httpx.Timeout of such numbers), not "
+    assert str(for_call.value).startswith(expected + SHOWN_TIMEOUTS[repr(bad)])
     assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://api.authpi.dev/v1", "https://api.authpi.dev/v1/", "https://gw.example/authpi/v1"]
+)
+def test_a_base_url_ending_in_v1_is_refused_saying_why(base_url: str) -> None:
+    origin = base_url.rstrip("/").removesuffix("/v1")
+    with pytest.raises(ConfigurationError) as refused:
+        connect(api_key=SECRET, base_url=base_url)
+    assert str(refused.value) == (
+        f"base_url must not end in /v1: the SDK adds /v1 to every path, so {base_url!r} would send /v1/v1/... "
+        f"and every call would answer 404. Pass base_url={origin!r}"
+    )
 
 
 async def test_a_call_timeout_may_be_an_httpx_timeout(httpx_mock: HTTPXMock) -> None:

@@ -194,3 +194,14 @@ def test_mypy_accepts_every_example(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.parametrize("program", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
+def test_every_example_program_runs(program: str) -> None:
+    """The programs of ``examples/`` run as a user runs them, each against its own emulator."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / program)], capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip()
+    assert "Traceback" not in result.stderr

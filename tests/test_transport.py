@@ -140,15 +140,23 @@ async def test_query_drops_none_and_keeps_order(httpx_mock: HTTPXMock) -> None:
 
 async def test_default_and_call_headers_layer_but_cannot_replace_reserved_ones(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json={})
-    client = make(
-        default_headers={
-            "X-Team": "core",
-            "Authorization": "Bearer stolen",
-            "X-Both": "default",
-            "HOST": "evil",
-        }
+    defaults = {"X-Team": "core", "Authorization": "Bearer stolen", "X-Both": "default", "HOST": "evil"}
+    with pytest.warns(UserWarning) as made:  # dropped as 0.3.0 dropped them, but no longer silently
+        client = make(default_headers=defaults)
+    call = {"x-both": "call", "User-Agent": "spoof", "authorization": "Basic x"}
+    with pytest.warns(UserWarning) as called:
+        await client.request("GET", "/v1/x", headers=call)
+    said = [str(warning.message) for warning in [*made, *called]]
+    authorization = (
+        "The Authorization header given is ignored: the SDK sends the credential itself. Pass it as "
+        'api_key=("key_id", "secret") or access_token="..." instead'
     )
-    await client.request("GET", "/v1/x", headers={"x-both": "call", "User-Agent": "spoof", "authorization": "Basic x"})
+    assert said == [
+        authorization,
+        "The 'host' header given is ignored: the SDK sets it itself",
+        "The 'user-agent' header given is ignored: the SDK sets it itself",
+        authorization,
+    ]
     request = httpx_mock.get_request()
     assert request is not None
     assert request.headers["x-team"] == "core"

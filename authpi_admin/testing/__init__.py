@@ -5,15 +5,14 @@ Three ways to use it:
 - in process, no socket: ``Emulator().client()`` gives an [`AuthPIAdmin`][authpi_admin.AuthPIAdmin] bound to it;
   this needs nothing beyond the SDK itself;
 - over a real socket: ``with EmulatorServer() as server: AuthPIAdmin(api_key=..., base_url=server.base_url)``,
-  or ``python -m authpi_admin.testing serve``; serving needs uvicorn, the ``testing`` extra
-  (``pip install "authpi-admin[testing]"``);
+  or ``python -m authpi_admin.testing serve``; serving needs uvicorn, the ``testing`` extra (``pip install
+  "authpi-admin[testing]"``);
 - in pytest: the fixtures ``authpi_emulator``, ``authpi_client`` (in process) and ``authpi_server`` (served),
   from a plugin that this package registers.
 
 Importing this package costs nothing: the emulator loads when one of its names is first used. Serving
 without the extra raises [`MissingExtraError`][authpi_admin.testing.MissingExtraError], which says what to install; the
-pytest plugin stays
-harmless in projects that do not have it.
+pytest plugin stays harmless in projects that do not have it.
 """
 
 from __future__ import annotations

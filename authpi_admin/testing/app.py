@@ -1,15 +1,14 @@
 """The emulator: a stateful, in-memory AuthPI Core API, in process or served over a socket.
 
 Routes are derived from the bundled OpenAPI document, so every call the SDK can make is answered the
-way the API documents: ``{"data": ...}`` envelopes, cursor pages, ETags and ``If-Match``,
-``Idempotency-Key`` replay, validation errors with ``fields``, 404/409/412, events for every write, API
-keys and expiring bearer tokens, and faults on demand (`faults`).
+way the API documents: ``{"data": ...}`` envelopes, cursor pages, ETags and ``If-Match``, ``Idempotency-Key`` replay,
+validation errors with ``fields``, 404/409/412, events for every write, API keys and expiring bearer tokens, and faults
+on demand (`faults`).
 
-This module is the set-up facade. The layers below it: `transport` (in process) and `asgi`
-(over a socket), the two front doors, which speak `wire`; `dispatch` (HTTP: routing through
-`router`, auth, faults, idempotency, validation, errors), `handlers` (create, read, update,
-delete, list and the dispatch of actions), `store` (the records), `routes` (the route table
-read from the document), and `kinds`: one module per family of the API holding all the emulator
+This module is the set-up facade. The layers below it: `transport` (in process) and `asgi` (over a socket), the two
+front doors, which speak `wire`; `dispatch` (HTTP: routing through `router`, auth, faults, idempotency, validation,
+errors), `handlers` (create, read, update, delete, list and the dispatch of actions), `store` (the records), `routes`
+(the route table read from the document), and `kinds`: one module per family of the API holding all the emulator
 knows of its kinds and their actions (see CONTRIBUTING.md).
 """
 
@@ -69,24 +68,21 @@ class Emulator:
     authenticates as HTTP Basic (today's form), any other string a bearer key (0.3.0's form). By default
     the pair ``key_test:sec_test`` (`DEFAULT_KEY_PAIR`), and in lenient mode the bearer key ``key_test``
     too; [`client()`][authpi_admin.testing.Emulator.client] sends the first.
-    [`issue_token()`][authpi_admin.testing.Emulator.issue_token] makes bearer tokens that can expire. ``seed``
-    makes generated ids repeatable; ``clock`` gives the time (epoch seconds), which
-    [`clock`][authpi_admin.testing.Emulator.clock] can
-    freeze and move forward.
+    [`issue_token()`][authpi_admin.testing.Emulator.issue_token] makes bearer tokens that can expire.
+    ``seed`` is a random seed that makes generated ids repeatable (objects are stored with
+    [`seed()`][authpi_admin.testing.Emulator.seed]); ``clock`` gives the time (epoch seconds), which
+    [`clock`][authpi_admin.testing.Emulator.clock] can freeze and move forward.
 
-    ``control_key`` opens the control API ([`control`][authpi_admin.testing.control]: reset, seed, read what happened,
-    faults, the
-    clock, over HTTP); [`control()`][authpi_admin.testing.Emulator.control] is a client of it. Webhooks get their
-    deliveries POSTed (see
-    [`deliveries`][authpi_admin.testing.deliveries]): to loopback addresses and receivers added with
-    [`add_receiver()`][authpi_admin.testing.Emulator.add_receiver], and to any
+    ``control_key`` opens the control API ([`control`][authpi_admin.testing.control]: reset, seed, read what
+    happened, faults, the clock, over HTTP); [`control()`][authpi_admin.testing.Emulator.control] is a client of it.
+    Webhooks get their deliveries POSTed (see [`deliveries`][authpi_admin.testing.deliveries]): to loopback addresses
+    and receivers added with [`add_receiver()`][authpi_admin.testing.Emulator.add_receiver], and to any
     host only with ``deliver_anywhere=True``. Served beyond loopback, it delivers to no loopback or private
     address unless ``deliver_locally=True``. An empty control key or API key is a ValueError: it would let
     anyone in.
 
     ``limits`` caps every log and history it keeps ([`EmulatorLimits`][authpi_admin.testing.EmulatorLimits]: requests,
-    writes,
-    divergences, replays, events and deliveries per account, issued tokens; 10,000 each by default), so
+    writes, divergences, replays, events and deliveries per account, issued tokens; 10,000 each by default), so
     one that serves for days holds no more than one that served for an hour.
 
     ``strict=True`` refuses what today's API refuses: API keys sent as bearer tokens, the ``me`` alias in

@@ -111,8 +111,8 @@ class EmulatorClock:
 
     def restore(self, state: dict[str, float | None]) -> None:
         """Stand where [`state()`][authpi_admin.testing.EmulatorClock.state] said: frozen at the same time, or running
-        with the same offset from
-        the source (a clock moved an hour ahead is still an hour ahead). ValueError for values it cannot
+        with the same offset from the source (a clock moved an hour ahead is still an hour ahead). ValueError for values
+        it cannot
         hold."""
         frozen_at, offset = state.get("frozen_at"), state.get("offset") or 0.0
         if not isinstance(offset, int | float) or isinstance(offset, bool) or not math.isfinite(offset):

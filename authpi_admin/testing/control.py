@@ -2,15 +2,14 @@
 
 It lives under `CONTROL_PREFIX` (``/_emulator``), beside the API's ``/v1`` paths and never among
 them, and answers only a request that carries the emulator's control key as a bearer token (not an API
-key: a key for the API cannot reset the emulator). Bodies and answers are JSON; answers are
-``{"data": ...}`` and errors the API's own error body. [`EmulatorControl`][authpi_admin.testing.EmulatorControl] is a
-small
+key: a key for the API cannot reset the emulator). Bodies and answers are JSON; answers are ``{"data": ...}`` and errors
+the API's own error body. [`EmulatorControl`][authpi_admin.testing.EmulatorControl] is a small
 Python client of it.
 
 =======  ==========================  ======  ==============================================================
-verb     path                        answer  what it does
-=======  ==========================  ======  ==============================================================
-GET      /_emulator                  200     the account, the mode, the clock and how many requests were
+verb path answer what it does ======= ========================== ======
+============================================================== GET /_emulator 200 the account, the mode, the clock and
+how many requests were
                                              answered
 POST     /_emulator/reset            204     back to as started: no objects, logs, faults or issued tokens;
                                              the clock running on the real time
@@ -20,15 +19,13 @@ POST     /_emulator/tokens           200     a bearer access token: ``{"expires_
 GET      /_emulator/requests         200     the latest requests answered (method, path, query, status,
                                              headers with credentials redacted)
 GET      /_emulator/writes           200     the latest writes applied, and the event type each recorded
-GET      /_emulator/events           200     the events recorded, oldest first
-GET      /_emulator/deliveries       200     the webhook deliveries, with today's fields
-POST     /_emulator/deliveries/wait  200     wait until no delivery is due now: ``{"timeout": 10}``
+GET /_emulator/events 200 the events recorded, oldest first GET /_emulator/deliveries 200 the webhook deliveries, with
+today's fields POST /_emulator/deliveries/wait 200 wait until no delivery is due now: ``{"timeout": 10}``
 GET      /_emulator/divergences      200     what lenient mode accepted that today's API refuses, and why
-GET      /_emulator/faults           200     the fault rules
-POST     /_emulator/faults           201     add one: the fields of [`Fault`][authpi_admin.testing.Fault]
-DELETE   /_emulator/faults           204     remove every rule
-GET      /_emulator/clock            200     ``{"now": epoch seconds, "frozen": bool}``
-POST     /_emulator/clock            200     ``{"freeze": true}``, ``{"freeze": false}``, ``{"set": epoch}``
+GET /_emulator/faults 200 the fault rules POST /_emulator/faults 201 add one: the fields of
+[`Fault`][authpi_admin.testing.Fault] DELETE /_emulator/faults 204 remove every rule GET /_emulator/clock 200 ``{"now":
+epoch seconds, "frozen": bool}`` POST /_emulator/clock 200 ``{"freeze": true}``, ``{"freeze": false}``, ``{"set":
+epoch}``
                                              and/or ``{"advance": seconds}`` (in that order)
 =======  ==========================  ======  ==============================================================
 

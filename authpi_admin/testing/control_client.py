@@ -1,6 +1,6 @@
 """A small Python client of the emulator's control API ([`control`][authpi_admin.testing.control]), for a served
-emulator or one in
-process: ``EmulatorServer.control()``, ``Emulator.control()``, or ``EmulatorControl(base_url)`` for an
+emulator or one in process: ``EmulatorServer.control()``, ``Emulator.control()``, or ``EmulatorControl(base_url)`` for
+an
 emulator another process serves."""
 
 from __future__ import annotations

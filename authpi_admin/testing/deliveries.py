@@ -5,8 +5,8 @@ Every event recorded makes a ``pending`` delivery for each active webhook that w
 due on the emulator's clock: the event as JSON (today's ``Event`` shape), one attempt at a time. A 2xx
 answer ends it ``succeeded``; anything else (another status, a network error, a timeout) is retried after
 a backoff on the emulator's clock ([`BACKOFF_SECONDS`][authpi_admin.testing.deliveries.BACKOFF_SECONDS]) until the
-delivery's ``attempt_budget`` is
-spent, then it is ``failed``. A paused webhook's deliveries wait until it is active again.
+delivery's ``attempt_budget`` is spent, then it is ``failed``. A paused webhook's deliveries wait until it is active
+again.
 
 Receivers in process (an ASGI app, a callable) run on the deliverer's thread and its own event loop, not
 on the caller's.

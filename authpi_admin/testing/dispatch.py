@@ -3,8 +3,8 @@
 Every request passes the same steps before a handler runs: its route is found, an injected fault may
 answer instead, the credential and the account are checked, an ``Idempotency-Key`` may replay an earlier
 answer, and the query and body are validated against the document. A `Problem` raised anywhere
-becomes the documented error body. Requests arrive as `Incoming`, from a socket or from the
-in-process transport alike, and leave as a `Reply`.
+becomes the documented error body. Requests arrive as `Incoming`, from a socket or from the in-process transport alike,
+and leave as a `Reply`.
 """
 
 from __future__ import annotations
@@ -290,6 +290,15 @@ class Dispatcher:
                     "unauthorized",
                     "Missing or invalid credentials: this looks like an API key pair sent as a bearer string; "
                     'pass it as a tuple, AuthPIAdmin(api_key=("key_id", "secret")), to send it as HTTP Basic',
+                )
+            if scheme == "bearer" and (credential is not None or token.startswith("key_")):
+                # an API key on its own (0.3.0's form): say which form today's API takes
+                raise Problem(
+                    401,
+                    "unauthorized",
+                    "Missing or invalid credentials: today's API takes an API key as its key id and secret, sent "
+                    "as HTTP Basic; a string api_key is sent as a bearer token, which only access tokens are. "
+                    'Pass AuthPIAdmin(api_key=("key_id", "secret"))',
                 )
             raise Problem(401, "unauthorized", "Missing or invalid credentials")
         if credential.expires_at is not None and credential.expires_at <= self.state.clock():

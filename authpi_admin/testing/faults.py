@@ -22,9 +22,9 @@ class Fault:
     """One rule. ``route`` is ``"METHOD template"``, a template, or a glob on the concrete path; None is all.
 
     Exactly what happens is set by the first of: ``drop`` (the connection is cut mid-answer),
-    ``lose_answer`` (the request is applied, then the connection is cut before its answer),
-    ``malformed`` (200 with a body that is not JSON), ``status`` (an error answer, with ``Retry-After`` when
-    ``retry_after`` is set); ``latency`` seconds of delay come first and may be used alone.
+    ``lose_answer`` (the request is applied, then the connection is cut before its answer), ``malformed`` (200 with a
+    body that is not JSON), ``status`` (an error answer, with ``Retry-After`` when ``retry_after`` is set); ``latency``
+    seconds of delay come first and may be used alone.
     ``times`` limits how many requests it hits (None: no limit); ``probability`` hits only some.
     """
 

@@ -1,8 +1,8 @@
 """What each operation does to the emulator's state: create, read, update, delete, list and the actions.
 
 Handlers see a request only once it is authenticated and validated (`dispatch` does that): they
-get a `Call` and give back an `Answer`, or raise `Problem`. Nothing here knows HTTP
-frameworks, so the same code serves a socket and the in-process transport.
+get a `Call` and give back an `Answer`, or raise `Problem`. Nothing here knows HTTP frameworks, so the same code serves
+a socket and the in-process transport.
 """
 
 from __future__ import annotations

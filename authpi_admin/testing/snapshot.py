@@ -127,8 +127,8 @@ def check_writable(path: str | os.PathLike[str]) -> None:
 class StateSaver:
     """Writes an emulator's state to a file every ``interval`` seconds while it changes, and once more on
     [`stop()`][authpi_admin.testing.EmulatorServer.stop]; each write is atomic (`save_state`). A write that fails is
-    said in one line on
-    stderr and tried again at the next interval: the emulator keeps serving. ``restored``: the file holds
+    said in one line on stderr and tried again at the next interval: the emulator keeps serving. ``restored``: the file
+    holds
     the emulator's state already (it was just loaded from it), so nothing is written until it changes."""
 
     def __init__(

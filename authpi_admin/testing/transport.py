@@ -1,8 +1,8 @@
 """An httpx transport that hands requests straight to an emulator's dispatcher: no socket, no ASGI.
 
 In process, the emulator is a test double, and it should cost about what a mock does: a request goes
-from httpx's ``Request`` to the dispatcher's `Incoming` and back as an ``httpx.Response``,
-without the ASGI messages, tasks and framework a served app needs.
+from httpx's ``Request`` to the dispatcher's `Incoming` and back as an ``httpx.Response``, without the ASGI messages,
+tasks and framework a served app needs.
 """
 
 from __future__ import annotations

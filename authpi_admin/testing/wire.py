@@ -1,7 +1,7 @@
 """The emulator's own view of HTTP: a request as it arrived and the reply to send, with no framework.
 
-The ASGI app (`asgi`, for uvicorn) and the in-process transport (`transport`) each turn
-their side's request into an `Incoming` and send back the `Reply` the dispatcher gives.
+The ASGI app (`asgi`, for uvicorn) and the in-process transport (`transport`) each turn their side's request into an
+`Incoming` and send back the `Reply` the dispatcher gives.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ by the API operation (verb and the end of the path template). The generic machin
 faults, idempotency, validation, storage, listing) knows no kind by name: it asks this registry.
 
 Where a new operation goes: in the module of its family, as ``OPERATIONS[(verb, path_end)] = action``; a
-new kind is a `Kind` in that module's ``KINDS``; a new family is a module added to
-``_FAMILIES`` below. See CONTRIBUTING.md.
+new kind is a `Kind` in that module's ``KINDS``; a new family is a module added to ``_FAMILIES`` below. See
+CONTRIBUTING.md.
 """
 
 from __future__ import annotations
