@@ -63,6 +63,15 @@ class RequestOptions:
         self.if_match = if_match
         self.idempotency_key = idempotency_key
 
+    @classmethod
+    def of(cls, timeout: float | httpx.Timeout | None, headers: Mapping[str, str] | None) -> RequestOptions:
+        """The options of a call that takes only ``timeout`` and ``headers``: one shared object when the
+        caller gave neither (most calls), so the thousands of calls waiting for room hold none of their own.
+        Nothing changes a ``RequestOptions`` once made."""
+        if timeout is None and headers is None:
+            return _NO_OPTIONS
+        return cls(timeout, headers)
+
     def request_headers(self) -> Mapping[str, str] | None:
         """The caller's headers with ``if-match`` and ``idempotency-key`` added when given.
 
@@ -76,6 +85,9 @@ class RequestOptions:
         if self.idempotency_key:
             merged["idempotency-key"] = self.idempotency_key
         return merged
+
+
+_NO_OPTIONS = RequestOptions()
 
 
 class Endpoint(Generic[R]):
@@ -330,7 +342,8 @@ class _Node:
             options.request_headers(),
             options.timeout,
             endpoint.operation,
-            self._template + endpoint.template,
+            self._template,
+            endpoint.template,
         )
         answer = endpoint.shape(response)
         if isinstance(answer, Page):  # a list call: the page can fetch the one after it

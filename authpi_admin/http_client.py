@@ -259,44 +259,24 @@ class HttpClient:
         timeout: float | httpx.Timeout | None,
         operation: str = _REQUEST,
         template: str | None = None,
-    ) -> ApiResponse:
-        """One call, named ``operation`` (the SDK method) and traced when the application traces.
-
-        ``template`` is the document's path template of the call (placeholders kept), for traces.
-        """
-        tools = self._tracing.tools()
-        if tools is None:
-            return await self._run(method, path, body, query, headers, timeout, operation, None)
-        trace = OperationTrace(tools, operation, method.upper(), template, self._server)
-        try:
-            answer = await self._run(method, path, body, query, headers, timeout, operation, trace)
-        except BaseException as error:
-            trace.end(error)
-            raise
-        trace.end(None)
-        return answer
-
-    async def _run(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        query: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        timeout: float | httpx.Timeout | None,
-        operation: str,
-        trace: OperationTrace | None,
+        template_rest: str = "",
     ) -> ApiResponse:
         """One call from start to end: room in flight, the account, then attempts until one answers.
 
+        ``operation`` names the SDK method (for retry events, logs and traces). ``template`` and
+        ``template_rest`` make the document's path template of the call (placeholders kept), joined only
+        when the call is traced.
+
         It waits for room before anything of the request is built, so thousands of waiting calls hold
-        little more than their arguments. The slot is given back while the call waits to retry or for the
-        account to be resolved (which takes a slot of its own). [`close()`][authpi_admin.http_client.HttpClient.close]
-        ends it, wherever it waits.
+        little more than their arguments (the tracing is in this frame, not one around it, for the same
+        reason). The slot is given back while the call waits to retry or for the account to be resolved
+        (which takes a slot of its own). [`close()`][authpi_admin.http_client.HttpClient.close] ends it,
+        wherever it waits.
         """
         import asyncio  # the loop is running: already imported
 
         self._check_open()
+        trace = self._trace(operation, method, template, template_rest)
         calls = self._calls
         task = calls.enter()
         slot = self._slots.slot()
@@ -311,16 +291,30 @@ class HttpClient:
                 path = path.replace(ACCOUNT_PLACEHOLDER, await self._account.resolve())
                 await slot.take()
             prepared = self._prepare(method, path, body, query, headers, timeout, operation, trace)
-            return await self._send(prepared, slot)
-        except asyncio.CancelledError:
-            if waiter is not None:
+            answer = await self._send(prepared, slot)
+        except BaseException as error:
+            if waiter is not None:  # cancelled while it waited for room
                 slot.left_queue(waiter)
-            if calls.claims(task):
+            closed = isinstance(error, asyncio.CancelledError) and calls.claims(task)
+            if trace is not None:
+                trace.end(ClosedClientError() if closed else error)
+            if closed:
                 raise ClosedClientError() from None
             raise
         finally:
             slot.give_back()
             calls.leave(task)
+        if trace is not None:
+            trace.end(None)
+        return answer
+
+    def _trace(self, operation: str, method: str, template: str | None, template_rest: str) -> OperationTrace | None:
+        """The span of a call starting now, or None when the application traces nothing (or tracing is off)."""
+        tools = self._tracing.tools()
+        if tools is None:
+            return None
+        full = template + template_rest if template is not None else None
+        return OperationTrace(tools, operation, method.upper(), full, self._server)
 
     async def _send(self, prepared: _Prepared, slot: InFlightSlot) -> ApiResponse:
         """Attempts until one succeeds or the retry policy gives up; the slot is given back while waiting

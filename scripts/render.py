@@ -241,6 +241,8 @@ def signature(method: Method) -> str:
 
 def options(method: Method) -> str:
     named = [f"{k}={k}" for k in method.keywords if k in ("if_match", "idempotency_key")]
+    if not named:  # the usual call: a shared object when neither is given (RequestOptions.of)
+        return "RequestOptions.of(timeout, headers)"
     return "RequestOptions(" + ", ".join(["timeout", "headers", *named]) + ")"
 
 

@@ -62,7 +62,7 @@ class AccountApiKeysResource(ApiKeysResource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -104,7 +104,7 @@ class AccountApiKeysResource(ApiKeysResource):
         async for item in self._iterate(
             _LIST,
             {"limit": limit, "cursor": None, "q": q, "status": status, "access": access, "readiness": readiness},
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

@@ -46,7 +46,7 @@ class AccountTokensResource(TokensResource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (token_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (token_id,), RequestOptions.of(timeout, headers))
 
     async def delete(
         self,

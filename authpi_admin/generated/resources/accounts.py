@@ -63,7 +63,9 @@ class AccountsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def list_all(
         self,
@@ -85,7 +87,7 @@ class AccountsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def get(
@@ -105,7 +107,7 @@ class AccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,
@@ -160,7 +162,7 @@ class AccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions(timeout, headers))
+        return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions.of(timeout, headers))
 
     async def count_notes(
         self, account_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -179,7 +181,7 @@ class AccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_COUNT_NOTES, (account_id,), RequestOptions(timeout, headers))
+        return await self._call(_COUNT_NOTES, (account_id,), RequestOptions.of(timeout, headers))
 
 
 class AccountsResourceWithRawResponse(RawView):

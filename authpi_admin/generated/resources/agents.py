@@ -68,7 +68,7 @@ class AgentsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -117,7 +117,7 @@ class AgentsResource(Resource):
                 "provider": provider,
                 "has_verifiers": has_verifiers,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -166,7 +166,7 @@ class AgentsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

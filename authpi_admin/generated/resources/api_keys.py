@@ -51,7 +51,7 @@ class ApiKeysResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (key_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (key_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -53,7 +53,9 @@ class ApprovalsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def list_all(
         self,
@@ -75,7 +77,7 @@ class ApprovalsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def get(
@@ -95,7 +97,7 @@ class ApprovalsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -48,7 +48,7 @@ class AuthMethodsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers))
+        return await self._call(_LIST, (), RequestOptions.of(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -65,7 +65,7 @@ class AuthMethodsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create(
@@ -114,7 +114,7 @@ class AuthMethodsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (method_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (method_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

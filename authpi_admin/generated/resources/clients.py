@@ -71,7 +71,7 @@ class ClientsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -124,7 +124,7 @@ class ClientsResource(Resource):
                 "application_type": application_type,
                 "readiness": readiness,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -173,7 +173,7 @@ class ClientsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (client_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (client_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -50,7 +50,9 @@ class CreditsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LEDGER, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LEDGER, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def ledger_all(
         self,
@@ -72,7 +74,7 @@ class CreditsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LEDGER, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LEDGER, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create_topup(

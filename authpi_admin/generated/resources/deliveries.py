@@ -62,7 +62,7 @@ class DeliveriesResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -111,7 +111,7 @@ class DeliveriesResource(Resource):
                 "after": after,
                 "before": before,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

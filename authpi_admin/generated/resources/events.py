@@ -67,7 +67,7 @@ class EventsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -124,7 +124,7 @@ class EventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -145,7 +145,7 @@ class EventsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (event_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (event_id,), RequestOptions.of(timeout, headers))
 
     async def aggregate(
         self,
@@ -186,7 +186,7 @@ class EventsResource(Resource):
         return await self._call(
             _AGGREGATE,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "issuer_id": issuer_id,
                 "user_id": user_id,

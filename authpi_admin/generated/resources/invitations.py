@@ -59,7 +59,7 @@ class InvitationsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         return await self._call(
-            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -85,7 +85,7 @@ class InvitationsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions.of(timeout, headers)
         ):
             yield item
 
@@ -141,7 +141,7 @@ class InvitationsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (org_id, invitation_id), RequestOptions(timeout, headers))
+        return await self._call(_GET, (org_id, invitation_id), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

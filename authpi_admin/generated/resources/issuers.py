@@ -70,7 +70,7 @@ class IssuersResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -119,7 +119,7 @@ class IssuersResource(Resource):
                 "access_mode": access_mode,
                 "readiness": readiness,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -168,7 +168,7 @@ class IssuersResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

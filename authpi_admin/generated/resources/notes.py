@@ -74,7 +74,7 @@ class NotesResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -131,7 +131,7 @@ class NotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -181,7 +181,7 @@ class NotesResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (note_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (note_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,
@@ -273,7 +273,7 @@ class NotesResource(Resource):
         return await self._call(
             _BACKLINKS,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={"ref_type": ref_type, "ref_id": ref_id, "limit": limit},
         )
 
@@ -300,7 +300,10 @@ class NotesResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         return await self._call(
-            _COUNT, (), RequestOptions(timeout, headers), query={"subject_type": subject_type, "subject_id": subject_id}
+            _COUNT,
+            (),
+            RequestOptions.of(timeout, headers),
+            query={"subject_type": subject_type, "subject_id": subject_id},
         )
 
 

@@ -63,7 +63,7 @@ class OrganizationApiKeysResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -105,7 +105,7 @@ class OrganizationApiKeysResource(Resource):
         async for item in self._iterate(
             _LIST,
             {"limit": limit, "cursor": None, "q": q, "status": status, "access": access, "readiness": readiness},
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

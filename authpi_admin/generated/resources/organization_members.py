@@ -63,7 +63,7 @@ class OrganizationMembersResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={"limit": limit, "cursor": cursor, "status": status, "scope": scope},
         )
 
@@ -92,7 +92,9 @@ class OrganizationMembersResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, RequestOptions(timeout, headers)
+            _LIST,
+            {"limit": limit, "cursor": None, "status": status, "scope": scope},
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

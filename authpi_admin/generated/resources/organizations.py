@@ -74,7 +74,7 @@ class OrganizationsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -127,7 +127,7 @@ class OrganizationsResource(Resource):
                 "mfa_required": mfa_required,
                 "invitation_enabled": invitation_enabled,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -177,7 +177,7 @@ class OrganizationsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (org_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (org_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

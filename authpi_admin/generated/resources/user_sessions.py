@@ -47,7 +47,7 @@ class UserSessionsResource(SessionsResource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"status": status})
+        return await self._call(_LIST, (), RequestOptions.of(timeout, headers), query={"status": status})
 
     async def list_all(
         self,
@@ -69,7 +69,7 @@ class UserSessionsResource(SessionsResource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
 

@@ -54,7 +54,7 @@ class UserVerifiersResource(VerifiersResource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (verifier_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (verifier_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

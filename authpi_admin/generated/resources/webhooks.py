@@ -64,7 +64,7 @@ class WebhooksResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         return await self._call(
-            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -90,7 +90,7 @@ class WebhooksResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions.of(timeout, headers)
         ):
             yield item
 
@@ -140,7 +140,7 @@ class WebhooksResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -81,7 +81,7 @@ class TypedAccountApiKeysResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -123,7 +123,7 @@ class TypedAccountApiKeysResource(Resource):
         async for item in self._iterate(
             _LIST,
             {"limit": limit, "cursor": None, "q": q, "status": status, "access": access, "readiness": readiness},
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -173,7 +173,7 @@ class TypedAccountApiKeysResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (key_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (key_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -72,7 +72,9 @@ class TypedAccountsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def list_all(
         self,
@@ -94,7 +96,7 @@ class TypedAccountsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def get(
@@ -114,7 +116,7 @@ class TypedAccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (resource_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (resource_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,
@@ -169,7 +171,7 @@ class TypedAccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions(timeout, headers))
+        return await self._call(_BACKLINKS_NOTES, (account_id,), RequestOptions.of(timeout, headers))
 
     async def count_notes(
         self, account_id: str, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -188,7 +190,7 @@ class TypedAccountsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_COUNT_NOTES, (account_id,), RequestOptions(timeout, headers))
+        return await self._call(_COUNT_NOTES, (account_id,), RequestOptions.of(timeout, headers))
 
 
 class TypedAccountsResourceWithRawResponse(RawView):

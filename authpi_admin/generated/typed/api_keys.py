@@ -58,7 +58,7 @@ class TypedApiKeysResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (key_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (key_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

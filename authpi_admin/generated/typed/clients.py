@@ -78,7 +78,7 @@ class TypedClientsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -131,7 +131,7 @@ class TypedClientsResource(Resource):
                 "application_type": application_type,
                 "readiness": readiness,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -180,7 +180,7 @@ class TypedClientsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (client_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (client_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -69,7 +69,7 @@ class TypedDeliveriesResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -118,7 +118,7 @@ class TypedDeliveriesResource(Resource):
                 "after": after,
                 "before": before,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

@@ -72,7 +72,7 @@ class TypedEventsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -129,7 +129,7 @@ class TypedEventsResource(Resource):
                 "after": after,
                 "before": before,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -150,7 +150,7 @@ class TypedEventsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (event_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (event_id,), RequestOptions.of(timeout, headers))
 
     async def aggregate(
         self,
@@ -191,7 +191,7 @@ class TypedEventsResource(Resource):
         return await self._call(
             _AGGREGATE,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "issuer_id": issuer_id,
                 "user_id": user_id,

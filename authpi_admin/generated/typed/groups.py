@@ -60,7 +60,9 @@ class TypedGroupsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def list_all(
         self,
@@ -82,7 +84,7 @@ class TypedGroupsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create(
@@ -136,7 +138,7 @@ class TypedGroupsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (org_id, group_id), RequestOptions(timeout, headers))
+        return await self._call(_GET, (org_id, group_id), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -70,7 +70,7 @@ class TypedMembersResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={"limit": limit, "cursor": cursor, "status": status, "scope": scope},
         )
 
@@ -99,7 +99,9 @@ class TypedMembersResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status, "scope": scope}, RequestOptions(timeout, headers)
+            _LIST,
+            {"limit": limit, "cursor": None, "status": status, "scope": scope},
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

@@ -78,7 +78,7 @@ class TypedNotesResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -135,7 +135,7 @@ class TypedNotesResource(Resource):
                 "pinned": pinned,
                 "mentions_user_id": mentions_user_id,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -185,7 +185,7 @@ class TypedNotesResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (note_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (note_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,
@@ -277,7 +277,7 @@ class TypedNotesResource(Resource):
         return await self._call(
             _BACKLINKS,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={"ref_type": ref_type, "ref_id": ref_id, "limit": limit},
         )
 
@@ -304,7 +304,10 @@ class TypedNotesResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         return await self._call(
-            _COUNT, (), RequestOptions(timeout, headers), query={"subject_type": subject_type, "subject_id": subject_id}
+            _COUNT,
+            (),
+            RequestOptions.of(timeout, headers),
+            query={"subject_type": subject_type, "subject_id": subject_id},
         )
 
 

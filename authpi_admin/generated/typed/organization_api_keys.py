@@ -70,7 +70,7 @@ class TypedOrganizationApiKeysResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -112,7 +112,7 @@ class TypedOrganizationApiKeysResource(Resource):
         async for item in self._iterate(
             _LIST,
             {"limit": limit, "cursor": None, "q": q, "status": status, "access": access, "readiness": readiness},
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 

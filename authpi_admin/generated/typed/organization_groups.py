@@ -62,7 +62,9 @@ class TypedOrganizationGroupsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor})
+        return await self._call(
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor}
+        )
 
     async def list_all(
         self,
@@ -84,7 +86,7 @@ class TypedOrganizationGroupsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"limit": limit, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create(
@@ -133,7 +135,7 @@ class TypedOrganizationGroupsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (group_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (group_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

@@ -103,7 +103,7 @@ class TypedOrganizationScope(Scope):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_GET, (), RequestOptions(timeout, headers))
+        return await self._call(_GET, (), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

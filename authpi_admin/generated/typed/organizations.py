@@ -91,7 +91,7 @@ class TypedOrganizationsResource(Resource):
         return await self._call(
             _LIST,
             (),
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
             query={
                 "limit": limit,
                 "cursor": cursor,
@@ -144,7 +144,7 @@ class TypedOrganizationsResource(Resource):
                 "mfa_required": mfa_required,
                 "invitation_enabled": invitation_enabled,
             },
-            RequestOptions(timeout, headers),
+            RequestOptions.of(timeout, headers),
         ):
             yield item
 
@@ -194,7 +194,7 @@ class TypedOrganizationsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (org_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (org_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,

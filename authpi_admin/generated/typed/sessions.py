@@ -57,7 +57,7 @@ class TypedSessionsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (session_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (session_id,), RequestOptions.of(timeout, headers))
 
     async def reactivate(
         self,

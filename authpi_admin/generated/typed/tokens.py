@@ -62,7 +62,7 @@ class TypedTokensResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         return await self._call(
-            _LIST, (), RequestOptions(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
+            _LIST, (), RequestOptions.of(timeout, headers), query={"limit": limit, "cursor": cursor, "status": status}
         )
 
     async def list_all(
@@ -88,7 +88,7 @@ class TypedTokensResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
         """
         async for item in self._iterate(
-            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions(timeout, headers)
+            _LIST, {"limit": limit, "cursor": None, "status": status}, RequestOptions.of(timeout, headers)
         ):
             yield item
 

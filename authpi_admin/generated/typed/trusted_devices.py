@@ -56,7 +56,7 @@ class TypedTrustedDevicesResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers))
+        return await self._call(_LIST, (), RequestOptions.of(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -73,7 +73,7 @@ class TypedTrustedDevicesResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create(

@@ -62,7 +62,7 @@ class TypedUserSessionsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers), query={"status": status})
+        return await self._call(_LIST, (), RequestOptions.of(timeout, headers), query={"status": status})
 
     async def list_all(
         self,
@@ -84,7 +84,7 @@ class TypedUserSessionsResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"status": status, "cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def get(
@@ -104,7 +104,7 @@ class TypedUserSessionsResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (session_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (session_id,), RequestOptions.of(timeout, headers))
 
     async def reactivate(
         self,

@@ -73,7 +73,7 @@ class TypedUserVerifiersResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        return await self._call(_LIST, (), RequestOptions(timeout, headers))
+        return await self._call(_LIST, (), RequestOptions.of(timeout, headers))
 
     async def list_all(
         self, *, timeout: float | httpx.Timeout | None = None, headers: dict[str, str] | None = None
@@ -90,7 +90,7 @@ class TypedUserVerifiersResource(Resource):
         Raises:
             AuthenticationError: the credential is missing, wrong or expired.
         """
-        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions(timeout, headers)):
+        async for item in self._iterate(_LIST, {"cursor": None}, RequestOptions.of(timeout, headers)):
             yield item
 
     async def create(
@@ -138,7 +138,7 @@ class TypedUserVerifiersResource(Resource):
             AuthenticationError: the credential is missing, wrong or expired.
             NotFoundError: no such object (404).
         """
-        return await self._call(_GET, (verifier_id,), RequestOptions(timeout, headers))
+        return await self._call(_GET, (verifier_id,), RequestOptions.of(timeout, headers))
 
     async def update(
         self,
