@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import httpx
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["AttemptTrace", "OperationTrace", "Tracing", "check_tracer_provider"]
 
 _TRACER_NAME = "authpi_admin"
+
+T = TypeVar("T")
 
 
 def check_tracer_provider(tracer_provider: object | None) -> None:
@@ -174,13 +177,14 @@ class AttemptTrace:
             attributes=attributes,
         )
 
-    def inject(self, headers: dict[str, str]) -> None:
-        """Add this attempt's ``traceparent`` (and what else the configured propagator sends) to ``headers``."""
-        self._tools.inject(headers, context=self._tools.trace.set_span_in_context(self.span))
-
-    def stepping_aside(self) -> AbstractContextManager[Any]:
-        """While entered, an installed HTTP instrumentation makes no span of its own for the request."""
-        return self._tools.step_aside()  # type: ignore[no-any-return]
+    async def send(self, sending: Awaitable[T], headers: dict[str, str]) -> T:
+        """Await ``sending`` (the attempt on the wire, its ``headers`` not yet sent) as this attempt: with its
+        ``traceparent`` (and what else the configured propagator sends) added to the headers, and an installed
+        HTTP instrumentation stepping aside meanwhile, so the attempt is traced once."""
+        tools = self._tools
+        tools.inject(headers, context=tools.trace.set_span_in_context(self.span))
+        with tools.step_aside():
+            return await sending
 
     def end(self, status_code: int | None, error_type: str | None) -> None:
         """End the span with the answer's status, or the error that came instead of one."""

@@ -8,7 +8,6 @@ response's ETag.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
@@ -63,9 +62,6 @@ _URL_CACHE_SIZE = 256
 
 # What a call made through HttpClient.request() is named in retry events, logs and traces.
 _REQUEST = "HttpClient.request"
-
-# Entered around an attempt that is not traced (reusable: it does nothing).
-_UNTRACED = contextlib.nullcontext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,12 +483,10 @@ class HttpClient:
         guarded = self._deadlines.enter(deadline)
         try:
             headers = self._headers(prepared.headers)
-            if span is not None:
-                span.inject(headers)
-            with _UNTRACED if span is None else span.stepping_aside():
-                outcome = await exchange(
-                    self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
-                )
+            sending = exchange(
+                self._http, self._route, prepared.method, prepared.url, headers, prepared.content, prepared.timeout
+            )
+            outcome = await (sending if span is None else span.send(sending, headers))
         except asyncio.CancelledError:
             if not self._deadlines.claims(guarded):
                 if span is not None:
