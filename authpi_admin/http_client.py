@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,8 +64,11 @@ _URL_CACHE_SIZE = 256
 # What a call made through HttpClient.request() is named in retry events, logs and traces.
 _REQUEST = "HttpClient.request"
 
+# The module an application that traces has imported (see _tracing).
+_OTEL_TRACE = "opentelemetry.trace"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, once a call
 class _Prepared:
     """A request checked and encoded once, sent as often as retries need."""
 
@@ -272,7 +276,9 @@ class HttpClient:
         import asyncio  # the loop is running: already imported
 
         self._check_open()
-        trace = self._trace(operation, method, template, template_rest)
+        # an application that never imported OpenTelemetry traces nothing: one dictionary look-up decides
+        traced = self._tracing.enabled and _OTEL_TRACE in sys.modules
+        trace = self._trace(operation, method, template, template_rest) if traced else None
         calls = self._calls
         task = calls.enter()
         slot = self._slots.slot()
