@@ -148,7 +148,8 @@ class OperationTrace:
         )
 
     def end(self, error: BaseException | None) -> None:
-        """End the span: OK, or ERROR with ``error.type`` naming the SDK's error class."""
+        """End the span: its status left unset when the call succeeded (OpenTelemetry leaves OK to the
+        application), ERROR with ``error.type`` naming the SDK's error class when it failed."""
         tools = self._tools
         try:
             if error is not None:
