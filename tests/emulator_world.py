@@ -161,3 +161,23 @@ def build_world(emulator: Emulator | None = None) -> Emulator:
         {"id": "evt_w", "spec": "1.0", "type": "user.created", "source": "/seed", "timestamp": now},
     )
     return emulator
+
+
+def call_arguments(op: Any, *, today: bool = False) -> list[Any]:
+    """The positional arguments that call ``op`` on this world: its ids, a body, the required query keys.
+
+    ``today``: the body also has what today's API requires beyond 0.3.0 (``x-strict-required``), as a
+    strict emulator does.
+    """
+    from .openapi_walk import resolve, sample
+
+    renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
+    args: list[Any] = [world_id(renames.get(name, name), op.mount.collection, op.path) for name in op.suffix_ids]
+    if op.body_schema is not None:
+        free_form = free_form_body(op.verb, op.path)
+        schema = resolve(op.body_schema)
+        if today:
+            schema = {**schema, "required": [*schema.get("required", []), *schema.get("x-strict-required", [])]}
+        args.append(free_form if free_form is not None else sample(schema, BODY_VALUES))
+    args += [QUERY_VALUES[p.name] for p in op.in_("query") if p.required]
+    return args

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from authpi_admin import MalformedResponseError, Page
 from authpi_admin._openapi import Operation
 from authpi_admin.generated import models
 
-from .emulator_world import BODY_VALUES, IDS, QUERY_VALUES, build_world, free_form_body, meet_preconditions, world_id
-from .openapi_walk import DOCUMENT, operations, reach, resolve, sample
+from .emulator_world import IDS, build_world, call_arguments, meet_preconditions
+from .openapi_walk import DOCUMENT, operations, reach
 
 OPERATIONS = operations()
 
@@ -35,12 +33,7 @@ def _plain_dict_fields(op: Operation) -> list[str] | None:
 async def test_operation_is_served(op: Operation) -> None:
     emulator = build_world()
     meet_preconditions(emulator, op.verb, op.path)
-    renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
-    args: list[Any] = [world_id(renames.get(name, name), op.mount.collection, op.path) for name in op.suffix_ids]
-    if op.body_schema is not None:
-        free_form = free_form_body(op.verb, op.path)
-        args.append(free_form if free_form is not None else sample(resolve(op.body_schema), BODY_VALUES))
-    args += [QUERY_VALUES[p.name] for p in op.in_("query") if p.required]
+    args = call_arguments(op)
 
     async with emulator.client() as admin:
         target = reach(op.mount, admin, lambda name: IDS[name])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpx import HTTPXMock
@@ -21,8 +20,8 @@ from authpi_admin.generated import models
 from authpi_admin.generated.typed import TypedAccountRoot, TypedUsersResource
 from authpi_admin.testing import Emulator
 
-from .emulator_world import BODY_VALUES, IDS, QUERY_VALUES, build_world, free_form_body, meet_preconditions, world_id
-from .openapi_walk import DOCUMENT, operations, reach, resolve, sample
+from .emulator_world import IDS, build_world, call_arguments, meet_preconditions
+from .openapi_walk import DOCUMENT, operations, reach
 
 OPERATIONS = operations()
 # 0.3.0 methods that send no subject, where today's API requires one (the README's differences say so):
@@ -36,20 +35,6 @@ def strict_ids(name: str) -> str:
     return "acc_test" if name == "account_id" else IDS[name]
 
 
-def arguments(op: Operation) -> list[Any]:
-    """The positional arguments that call ``op`` on the emulator's world."""
-    renames = {sdk: canonical for canonical, sdk in op.binding.get("path_params", {}).items()}
-    args: list[Any] = [world_id(renames.get(name, name), op.mount.collection, op.path) for name in op.suffix_ids]
-    if op.body_schema is not None:
-        free_form = free_form_body(op.verb, op.path)
-        schema = resolve(op.body_schema)
-        # today's API requires more than 0.3.0 did (x-strict-required): a strict emulator too
-        schema = {**schema, "required": [*schema.get("required", []), *schema.get("x-strict-required", [])]}
-        args.append(free_form if free_form is not None else sample(schema, BODY_VALUES))
-    args += [QUERY_VALUES[p.name] for p in op.in_("query") if p.required]
-    return args
-
-
 def test_the_document_names_a_model_for_every_answer_it_does_not_leave_a_dict() -> None:
     plain = {op.id for op in OPERATIONS if DOCUMENT.success(op.spec)[1].get("x-answer-dict")}
     unnamed = {op.id for op in OPERATIONS if DOCUMENT.answer_of(op).kind == "object"}
@@ -61,7 +46,9 @@ async def test_every_operation_answers_its_model_through_the_typed_view(op: Oper
     emulator = build_world(Emulator(strict=True))
     meet_preconditions(emulator, op.verb, op.path)
     answer = DOCUMENT.answer_of(op)
-    args = [emulator.account_id if value == "me" else value for value in arguments(op)]  # strict: no alias
+    args = [
+        emulator.account_id if value == "me" else value for value in call_arguments(op, today=True)
+    ]  # strict: no alias
     async with emulator.client() as admin:
         if op.mount.deprecated:  # the issuer-level groups, members, invitations and domains: gone today
             with pytest.warns(DeprecationWarning, match="the live API answers 404"), pytest.raises(NotFoundError):
